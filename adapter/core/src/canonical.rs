@@ -1,0 +1,93 @@
+//! The target: the canonical deletion request (`POST /api/v1/invoice-deletions`) and its response.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EntityId, IdempotencyKey, TaskId};
+use crate::time::Timestamp;
+
+/// Method of the canonical request.
+pub const METHOD: &str = "POST";
+/// Path of the canonical request.
+pub const PATH: &str = "/api/v1/invoice-deletions";
+
+/// An invoice to delete, with all of its lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceDeletion {
+    /// The invoice.
+    pub invoice_id: EntityId,
+    /// The clinic (or firm) that owns the invoice.
+    pub clinic_id: EntityId,
+    /// The counterparty, when the source knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<EntityId>,
+}
+
+/// One invoice line to delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceLineDeletion {
+    /// The line.
+    pub invoice_line_id: EntityId,
+    /// The invoice the line belongs to.
+    pub invoice_id: EntityId,
+    /// The clinic (or firm) that owns the invoice.
+    pub clinic_id: EntityId,
+}
+
+/// The canonical request body. Empty arrays are omitted when serialized.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeletionRequest {
+    /// Invoice-level deletions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<InvoiceDeletion>,
+    /// Line-level deletions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoice_lines: Vec<InvoiceLineDeletion>,
+}
+
+impl DeletionRequest {
+    /// `invoices` + `invoice_lines`.
+    pub fn entries(&self) -> usize {
+        self.invoices.len() + self.invoice_lines.len()
+    }
+
+    /// The body as compact JSON (the bytes that are sent and fingerprinted).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a deletion request always serializes")
+    }
+}
+
+/// `status` of a [`DeletionResponse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletionStatus {
+    /// First delivery: a task was scheduled.
+    Scheduled,
+    /// Same organization, key and body as an earlier delivery: its answer, replayed.
+    Duplicate,
+    /// Reserved.
+    Completed,
+    /// Reserved.
+    Error,
+}
+
+/// The 202 answer to an accepted deletion request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeletionResponse {
+    /// Scheduling outcome.
+    pub status: DeletionStatus,
+    /// Deterministic Cloud Tasks id.
+    pub task_id: TaskId,
+    /// When the task runs.
+    pub scheduled_for: Timestamp,
+    /// The key the delivery was deduplicated by.
+    pub idempotency_key: IdempotencyKey,
+    /// Number of `invoices` entries.
+    pub invoices_count: usize,
+    /// Number of `invoice_lines` entries.
+    pub invoice_lines_count: usize,
+    /// When the first delivery was received.
+    pub received_at: Timestamp,
+}

@@ -1,0 +1,259 @@
+//! # tombstone-core
+//!
+//! Turns an "invoice deleted" webhook from Mercoa, WillSuite or HighLevel — or a canonical
+//! request — into the one canonical deletion request (`POST /api/v1/invoice-deletions`), with
+//! its deterministic idempotency key and task id.
+//!
+//! This crate does no I/O, reads no clock, no environment and no randomness: the caller passes
+//! the payload bytes and a [`Context`] (organization, optional clinic and key, `received_at`).
+//! Every runtime — the CLI, the WebAssembly plugin, the Spin app, the browser — wraps it.
+//!
+//! ```
+//! use tombstone_core::{convert, Context, OrganizationId, Timestamp};
+//!
+//! let payload = br#"{"type":"InvoiceDelete","_id":"inv_1","locationId":"loc_1","altType":"location"}"#;
+//! let ctx = Context::new(
+//!     OrganizationId::new("acme-vet").unwrap(),
+//!     Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+//! );
+//! let conversion = convert(payload, &ctx).unwrap();
+//! assert_eq!(conversion.request.invoices[0].clinic_id.as_str(), "loc_1");
+//! assert_eq!(conversion.task_id.as_str().len(), 64);
+//! ```
+//!
+//! The pipeline, in order: size limit → nesting limit → JSON parse → detect (or forced source)
+//! → entry limit → JSON Schema → mapping → canonical body limit → ids.
+
+pub mod canonical;
+pub mod context;
+pub mod conversion;
+pub mod error;
+pub mod ids;
+pub mod json;
+pub mod limits;
+pub mod schemas;
+pub mod sources;
+pub mod time;
+
+use serde_json::Value;
+
+pub use canonical::{
+    DeletionRequest, DeletionResponse, DeletionStatus, InvoiceDeletion, InvoiceLineDeletion,
+};
+pub use context::{Context, RawContext};
+pub use conversion::{Conversion, Warning};
+pub use error::{FieldError, Problem, ProblemKind};
+pub use ids::{EntityId, IdError, IdempotencyKey, OrganizationId, TaskId};
+pub use sources::Source;
+pub use time::Timestamp;
+
+use context::IDEMPOTENCY_KEY_POINTER;
+use limits::{MAX_CANONICAL_BODY_BYTES, MAX_DEPTH, MAX_ENTRIES, MAX_SOURCE_BODY_BYTES};
+use sources::Detection;
+
+/// The source a payload looks like, or `None` when it is not JSON, is none of the known formats,
+/// or names a non-deletion event.
+pub fn detect(payload: &[u8]) -> Option<Source> {
+    let value = parse(payload).ok()?;
+    detect_value(&value).ok()
+}
+
+/// Converts one delivery.
+pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
+    if payload.len() > MAX_SOURCE_BODY_BYTES {
+        return Err(too_large(
+            payload.len(),
+            MAX_SOURCE_BODY_BYTES,
+            "webhook body",
+        ));
+    }
+    if ctx.source == Some(Source::Canonical) && payload.len() > MAX_CANONICAL_BODY_BYTES {
+        return Err(too_large(
+            payload.len(),
+            MAX_CANONICAL_BODY_BYTES,
+            "canonical body",
+        ));
+    }
+    let value = parse(payload)?;
+    let source = match ctx.source {
+        Some(source) => source,
+        None => detect_value(&value)?,
+    };
+
+    let mut errors = Vec::new();
+    if source == Source::Canonical {
+        if payload.len() > MAX_CANONICAL_BODY_BYTES {
+            return Err(too_large(
+                payload.len(),
+                MAX_CANONICAL_BODY_BYTES,
+                "canonical body",
+            ));
+        }
+        let entries = sources::canonical::entries(&value);
+        if entries > MAX_ENTRIES {
+            return Err(too_many_entries(entries));
+        }
+        if ctx.idempotency_key.is_none() {
+            return Err(Problem::at(
+                ProblemKind::MissingHeader,
+                "A canonical request needs an Idempotency-Key header.",
+                IDEMPOTENCY_KEY_POINTER,
+                "required",
+                "Idempotency-Key is required",
+            ));
+        }
+    }
+    errors.extend(schemas::validate(source.schema(), &value).unwrap_or_default());
+    // A forced source still never turns another provider's non-deletion event into a deletion.
+    for other in Source::ALL.into_iter().filter(|s| *s != source) {
+        if let Detection::OtherEvent(error) = other.detect(&value) {
+            if !errors.iter().any(|e| e.pointer == error.pointer) {
+                errors.push(error);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let detail = format!(
+            "The payload is not a valid {} deletion ({} error{}).",
+            source.name(),
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
+        return Err(Problem::with_errors(
+            ProblemKind::Validation,
+            detail,
+            errors,
+        ));
+    }
+
+    let mapped = source.map(&value, ctx)?;
+    let body_len = mapped.request.to_json().len();
+    if body_len > MAX_CANONICAL_BODY_BYTES {
+        return Err(too_large(
+            body_len,
+            MAX_CANONICAL_BODY_BYTES,
+            "canonical body",
+        ));
+    }
+    let idempotency_key = match (&ctx.idempotency_key, &mapped.event_id) {
+        (Some(key), _) => key.clone(),
+        (None, Some(id)) => IdempotencyKey::derive(source.name(), source.event(), id.as_str()),
+        (None, None) => unreachable!("the canonical source requires a key above"),
+    };
+    let scheduled_for = ctx
+        .received_at
+        .plus_seconds(ctx.delay_seconds)
+        .ok_or_else(|| {
+            Problem::at(
+                ProblemKind::Validation,
+                "The schedule is out of range.",
+                "/context/delay_seconds",
+                "maximum",
+                "received_at plus delay_seconds is past year 9999",
+            )
+        })?;
+    Ok(Conversion {
+        source,
+        task_id: TaskId::derive(&ctx.organization_id, &idempotency_key),
+        organization_id: ctx.organization_id.clone(),
+        idempotency_key,
+        received_at: ctx.received_at,
+        scheduled_for,
+        request: mapped.request,
+        warnings: mapped.warnings,
+    })
+}
+
+/// The task id of an organization and a raw `Idempotency-Key` header value.
+pub fn task_id(organization_id: &str, idempotency_key: &str) -> Result<TaskId, Problem> {
+    let ctx = RawContext {
+        organization_id: Some(organization_id.to_owned()),
+        idempotency_key: Some(idempotency_key.to_owned()),
+        received_at: Some("1970-01-01T00:00:00Z".to_owned()),
+        ..RawContext::default()
+    }
+    .parse()?;
+    let key = ctx.idempotency_key.expect("parsed from Some");
+    Ok(TaskId::derive(&ctx.organization_id, &key))
+}
+
+/// The text of the JSON Schema called `name` (`canonical-request`, `canonical-response`,
+/// `mercoa`, `willsuite`, `highlevel`).
+pub fn schema(name: &str) -> Option<&'static str> {
+    schemas::text(name)
+}
+
+fn parse(payload: &[u8]) -> Result<Value, Problem> {
+    let payload = payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload);
+    let depth = json::nesting_depth(payload, MAX_DEPTH);
+    if depth > MAX_DEPTH {
+        return Err(Problem::at(
+            ProblemKind::Validation,
+            format!("The payload nests deeper than {MAX_DEPTH} levels."),
+            "",
+            "maxDepth",
+            format!("nesting must be at most {MAX_DEPTH} levels deep"),
+        ));
+    }
+    serde_json::from_slice(payload).map_err(|e| {
+        // serde_json's syntax messages name positions, never values.
+        Problem::at(
+            ProblemKind::InvalidJson,
+            "The body is not valid JSON.",
+            "",
+            "json",
+            e.to_string(),
+        )
+    })
+}
+
+fn detect_value(value: &Value) -> Result<Source, Problem> {
+    let mut other_events = Vec::new();
+    let mut found = None;
+    for source in Source::ALL {
+        match source.detect(value) {
+            Detection::Deletion => {
+                found.get_or_insert(source);
+            }
+            Detection::OtherEvent(error) => other_events.push(error),
+            Detection::NotThis => {}
+        }
+    }
+    if !other_events.is_empty() {
+        return Err(Problem::with_errors(
+            ProblemKind::UnknownFormat,
+            "The payload is a provider event other than an invoice deletion; it is not converted.",
+            other_events,
+        ));
+    }
+    found.ok_or_else(|| {
+        Problem::at(
+            ProblemKind::UnknownFormat,
+            "The payload is none of the known formats.",
+            "",
+            "format",
+            "expected a Mercoa invoice.deleted, WillSuite case_invoice_item.deleted or HighLevel \
+             InvoiceDelete payload, or a canonical request with invoices or invoice_lines",
+        )
+    })
+}
+
+fn too_large(len: usize, limit: usize, what: &str) -> Problem {
+    Problem::at(
+        ProblemKind::PayloadTooLarge,
+        format!("The {what} is {len} bytes; the limit is {limit} bytes."),
+        "",
+        "maxLength",
+        format!("{what} must be at most {limit} bytes"),
+    )
+}
+
+fn too_many_entries(entries: usize) -> Problem {
+    Problem::at(
+        ProblemKind::PayloadTooLarge,
+        format!("The request has {entries} entries; the limit is {MAX_ENTRIES}."),
+        "",
+        "maxItems",
+        format!("invoices and invoice_lines together must hold at most {MAX_ENTRIES} entries"),
+    )
+}

@@ -1,0 +1,113 @@
+//! The canonical request itself: checked strictly and passed through, ids trimmed.
+
+use serde_json::Value;
+
+use super::{Detection, Mapped};
+use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
+use crate::context::Context;
+use crate::error::{FieldError, Problem, ProblemKind};
+use crate::ids::EntityId;
+
+/// Source name.
+pub const NAME: &str = "canonical";
+/// Event name (a canonical request is itself a deletion; its key always comes from the delivery).
+pub const EVENT: &str = "invoice-deletions";
+/// Schema name.
+pub const SCHEMA: &str = "canonical-request";
+
+pub(crate) fn detect(payload: &Value) -> Detection {
+    if payload.get("invoices").is_some() || payload.get("invoice_lines").is_some() {
+        Detection::Deletion
+    } else {
+        Detection::NotThis
+    }
+}
+
+/// `invoices` + `invoice_lines` of a payload, counted before validation (for the entry limit).
+pub(crate) fn entries(payload: &Value) -> usize {
+    let len = |field: &str| {
+        payload
+            .get(field)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    };
+    len("invoices") + len("invoice_lines")
+}
+
+/// Runs after the schema passed: trims and checks every id, and requires at least one entry.
+pub(crate) fn map(payload: &Value, _ctx: &Context) -> Result<Mapped, Problem> {
+    let mut errors = Vec::new();
+    let mut id = |pointer: String, value: Option<&Value>| -> Option<EntityId> {
+        let s = value.and_then(Value::as_str)?;
+        EntityId::new(s)
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    pointer,
+                    e.keyword(),
+                    format!("id {e} after trimming"),
+                ))
+            })
+            .ok()
+    };
+    let items = |field: &str| {
+        payload
+            .get(field)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    };
+
+    let mut invoices = Vec::new();
+    for (i, item) in items("invoices").iter().enumerate() {
+        let at = |f: &str| format!("/invoices/{i}/{f}");
+        let invoice_id = id(at("invoice_id"), item.get("invoice_id"));
+        let clinic_id = id(at("clinic_id"), item.get("clinic_id"));
+        let client_id = id(at("client_id"), item.get("client_id"));
+        if let (Some(invoice_id), Some(clinic_id)) = (invoice_id, clinic_id) {
+            invoices.push(InvoiceDeletion {
+                invoice_id,
+                clinic_id,
+                client_id,
+            });
+        }
+    }
+    let mut invoice_lines = Vec::new();
+    for (i, item) in items("invoice_lines").iter().enumerate() {
+        let at = |f: &str| format!("/invoice_lines/{i}/{f}");
+        let invoice_line_id = id(at("invoice_line_id"), item.get("invoice_line_id"));
+        let invoice_id = id(at("invoice_id"), item.get("invoice_id"));
+        let clinic_id = id(at("clinic_id"), item.get("clinic_id"));
+        if let (Some(invoice_line_id), Some(invoice_id), Some(clinic_id)) =
+            (invoice_line_id, invoice_id, clinic_id)
+        {
+            invoice_lines.push(InvoiceLineDeletion {
+                invoice_line_id,
+                invoice_id,
+                clinic_id,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Problem::with_errors(
+            ProblemKind::Validation,
+            "The canonical request has ids that are blank or too long.",
+            errors,
+        ));
+    }
+    if invoices.is_empty() && invoice_lines.is_empty() {
+        return Err(Problem::at(
+            ProblemKind::Validation,
+            "The canonical request deletes nothing.",
+            "",
+            "minItems",
+            "at least one of invoices or invoice_lines must be non-empty",
+        ));
+    }
+    Ok(Mapped {
+        request: DeletionRequest {
+            invoices,
+            invoice_lines,
+        },
+        event_id: None,
+        warnings: Vec::new(),
+    })
+}

@@ -1,0 +1,58 @@
+//! Mercoa `invoice.deleted` → one `invoices` entry.
+//!
+//! The clinic is the party that is Mercoa's customer: the vendor when only
+//! `invoice.vendor.isCustomer` is true, otherwise the payer. Its id comes from the flat
+//! `payerId`/`vendorId`, else the nested `payer.id`/`vendor.id`, else the delivery context. The
+//! client is the other party, when it has an id.
+
+use serde_json::Value;
+
+use super::{clinic_id, detect_by_event_field, first_id, required_id, Detection, Mapped};
+use crate::canonical::{DeletionRequest, InvoiceDeletion};
+use crate::context::Context;
+use crate::error::Problem;
+
+/// Source name.
+pub const NAME: &str = "mercoa";
+/// The deletion event (`eventType`).
+pub const EVENT: &str = "invoice.deleted";
+/// Schema name.
+pub const SCHEMA: &str = "mercoa";
+
+pub(crate) fn detect(payload: &Value) -> Detection {
+    detect_by_event_field(payload, "eventType", EVENT)
+}
+
+pub(crate) fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+    let mut warnings = Vec::new();
+    let invoice_id = required_id(payload, "/invoice/id")?;
+    let is_customer = |party: &str| {
+        payload.pointer(&format!("/invoice/{party}/isCustomer")) == Some(&Value::Bool(true))
+    };
+    let clinic_is_vendor = is_customer("vendor") && !is_customer("payer");
+    let (clinic, client) = if clinic_is_vendor {
+        (
+            ["/invoice/vendorId", "/invoice/vendor/id"],
+            ["/invoice/payerId", "/invoice/payer/id"],
+        )
+    } else {
+        (
+            ["/invoice/payerId", "/invoice/payer/id"],
+            ["/invoice/vendorId", "/invoice/vendor/id"],
+        )
+    };
+    let clinic_id = clinic_id(payload, &clinic, ctx, &mut warnings)?;
+    let client_id = first_id(payload, &client, &mut warnings)?;
+    Ok(Mapped {
+        request: DeletionRequest {
+            invoices: vec![InvoiceDeletion {
+                invoice_id: invoice_id.clone(),
+                clinic_id,
+                client_id,
+            }],
+            invoice_lines: Vec::new(),
+        },
+        event_id: Some(invoice_id),
+        warnings,
+    })
+}
