@@ -1,0 +1,4 @@
+//! Integration tests, in one binary so that shared artifacts are built once.
+
+mod conformance;
+mod properties;

@@ -1,0 +1,157 @@
+//! The conformance table: one case per file in `tests/conformance/cases/`, each an input
+//! (payload + delivery context) and the exact expected output (a conversion or a problem).
+//!
+//! Every runtime runs the same table and must print the same JSON: natively here, through the
+//! wasm component in wasmtime, through the Spin component over HTTP, and in the browser page.
+//!
+//! A case file:
+//!
+//! ```json
+//! {
+//!   "description": "what this case shows",
+//!   "payload_file": "payloads/mercoa/00-doc-example-verbatim.json",
+//!   "context": {"organization_id": "acme-vet", "received_at": "2026-01-01T00:00:00Z"},
+//!   "expect": {"conversion": {"source": "mercoa", "...": "..."}}
+//! }
+//! ```
+//!
+//! The payload is exactly one of `payload_file` (the bytes of a file, relative to
+//! `tests/conformance/`), `payload_text` (the UTF-8 bytes of a string), `payload_base64` (any
+//! bytes) or `payload` (a JSON value, sent as compact JSON). `context` holds the
+//! [`RawContext`] fields. `expect` holds either `conversion` (the output of
+//! [`Conversion::to_json`](tombstone_core::Conversion::to_json)) or `problem` (the
+//! problem+json document).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value;
+use tombstone_core::{convert, RawContext};
+
+/// `tests/conformance/`.
+pub fn conformance_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// File name without `.json`.
+    #[serde(skip)]
+    pub name: String,
+    /// What the case shows.
+    pub description: String,
+    /// Payload: a file relative to `tests/conformance/`.
+    #[serde(default)]
+    pub payload_file: Option<String>,
+    /// Payload: UTF-8 text.
+    #[serde(default)]
+    pub payload_text: Option<String>,
+    /// Payload: base64 bytes.
+    #[serde(default)]
+    pub payload_base64: Option<String>,
+    /// Payload: a JSON value, sent compact.
+    #[serde(default)]
+    pub payload: Option<Value>,
+    /// The delivery context.
+    pub context: RawContext,
+    /// `{"conversion": …}` or `{"problem": …}`.
+    pub expect: Value,
+}
+
+impl Case {
+    /// The payload bytes.
+    pub fn payload_bytes(&self) -> Vec<u8> {
+        let given = [
+            self.payload_file.is_some(),
+            self.payload_text.is_some(),
+            self.payload_base64.is_some(),
+            self.payload.is_some(),
+        ];
+        assert_eq!(
+            given.iter().filter(|g| **g).count(),
+            1,
+            "case {}: exactly one payload field",
+            self.name
+        );
+        if let Some(file) = &self.payload_file {
+            let path = conformance_dir().join(file);
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        } else if let Some(text) = &self.payload_text {
+            text.as_bytes().to_vec()
+        } else if let Some(b64) = &self.payload_base64 {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("payload_base64 is base64")
+        } else {
+            serde_json::to_vec(self.payload.as_ref().expect("checked above")).expect("json")
+        }
+    }
+
+    /// `"conversion"` or `"problem"`.
+    pub fn expected_outcome(&self) -> &str {
+        let keys: Vec<&str> = self
+            .expect
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        match keys.as_slice() {
+            ["conversion"] => "conversion",
+            ["problem"] => "problem",
+            _ => panic!(
+                "case {}: expect must be {{conversion}} or {{problem}}",
+                self.name
+            ),
+        }
+    }
+}
+
+/// Every case, sorted by name.
+pub fn load_cases() -> Vec<Case> {
+    let dir = conformance_dir().join("cases");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("case is UTF-8");
+            let mut case: Case =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            case.name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            case
+        })
+        .collect()
+}
+
+/// Runs a case on the native core: the output JSON text, as every runtime must print it
+/// (`{"conversion": …}` or `{"problem": …}`).
+pub fn run_native(case: &Case) -> String {
+    let outcome = case
+        .context
+        .parse()
+        .and_then(|ctx| convert(&case.payload_bytes(), &ctx));
+    match outcome {
+        Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
+        Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),
+    }
+}
+
+/// Compares an output to a case's expectation; `Err` explains the difference.
+pub fn check(case: &Case, output: &str) -> Result<(), String> {
+    let actual: Value = serde_json::from_str(output)
+        .map_err(|e| format!("{}: output is not JSON ({e}): {output}", case.name))?;
+    if actual == case.expect {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} ({})\n  expected: {}\n  actual:   {}",
+            case.name, case.description, case.expect, actual
+        ))
+    }
+}
