@@ -1,1 +1,207 @@
-fn main() {}
+//! `tombstone`: convert invoice-deleted webhooks from the command line.
+//!
+//! Exit codes: 0 converted (stdout: the conversion JSON), 1 rejected input (stdout: the
+//! RFC 9457 problem JSON), 2 usage error (stderr).
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tombstone_core::{convert, schemas, task_id, RawContext, Timestamp};
+
+#[derive(Parser)]
+#[command(
+    name = "tombstone",
+    version,
+    about = "Validate and convert invoice-deleted webhooks into canonical deletion requests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert one payload (a file, or - for standard input) into the canonical request.
+    Convert(ConvertArgs),
+    /// Print the task id of an organization and an idempotency key.
+    TaskId {
+        /// Organization id (X-Organization-Id).
+        #[arg(long)]
+        org: String,
+        /// Idempotency key, bare or RFC 8941-quoted.
+        #[arg(long)]
+        key: String,
+    },
+    /// Print the source a payload is detected as (exit 1 if none).
+    Detect {
+        /// A file, or - for standard input.
+        file: String,
+    },
+    /// Print an embedded JSON Schema (without NAME: list the names).
+    Schema {
+        /// canonical-request, canonical-response, mercoa, willsuite or highlevel.
+        name: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// Which format the payload is in; auto detects it.
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    source: SourceArg,
+    /// Organization id (X-Organization-Id).
+    #[arg(long)]
+    org: String,
+    /// Clinic id to use when the payload names none.
+    #[arg(long)]
+    clinic: Option<String>,
+    /// The delivery's Idempotency-Key (derived from the payload when absent).
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// When the delivery was received, RFC 3339 (default: now, UTC).
+    #[arg(long)]
+    received_at: Option<String>,
+    /// Seconds between received_at and scheduled_for.
+    #[arg(long, default_value_t = 0)]
+    delay: u64,
+    /// Which engine runs the adapter.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+    /// Pretty-print the JSON.
+    #[arg(long)]
+    pretty: bool,
+    /// The payload: a file, or - for standard input.
+    file: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SourceArg {
+    Auto,
+    Canonical,
+    Mercoa,
+    Willsuite,
+    Highlevel,
+}
+
+impl SourceArg {
+    fn name(self) -> &'static str {
+        match self {
+            SourceArg::Auto => "auto",
+            SourceArg::Canonical => "canonical",
+            SourceArg::Mercoa => "mercoa",
+            SourceArg::Willsuite => "willsuite",
+            SourceArg::Highlevel => "highlevel",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// tombstone-core, linked into this binary.
+    Native,
+    /// The WebAssembly component plugin, in wasmtime.
+    Wasm,
+}
+
+/// What the program prints, and how it exits.
+enum Outcome {
+    Output(String),
+    Rejected(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Output(text)) => print(&text, ExitCode::SUCCESS),
+        Ok(Outcome::Rejected(text)) => print(&text, ExitCode::from(1)),
+        Err(message) => {
+            eprintln!("tombstone: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print(text: &str, code: ExitCode) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn run(cli: Cli) -> Result<Outcome, String> {
+    match cli.command {
+        Command::Convert(args) => run_convert(args),
+        Command::TaskId { org, key } => Ok(match task_id(&org, &key) {
+            Ok(id) => Outcome::Output(id.to_string()),
+            Err(problem) => Outcome::Rejected(problem.to_json()),
+        }),
+        Command::Detect { file } => {
+            let payload = read_input(&file)?;
+            Ok(match tombstone_core::detect(&payload) {
+                Some(source) => Outcome::Output(source.name().to_owned()),
+                None => Outcome::Rejected("unknown".to_owned()),
+            })
+        }
+        Command::Schema { name: None } => Ok(Outcome::Output(schemas::NAMES.join("\n"))),
+        Command::Schema { name: Some(name) } => tombstone_core::schema(&name)
+            .map(|text| Outcome::Output(text.trim_end().to_owned()))
+            .ok_or_else(|| {
+                format!(
+                    "no schema called {name:?}; the schemas are: {}",
+                    schemas::NAMES.join(", ")
+                )
+            }),
+    }
+}
+
+fn run_convert(args: ConvertArgs) -> Result<Outcome, String> {
+    if args.engine == Engine::Wasm {
+        return Err(
+            "--engine wasm needs the WebAssembly plugin, which is not built yet; use --engine native"
+                .to_owned(),
+        );
+    }
+    let payload = read_input(&args.file)?;
+    let context = RawContext {
+        organization_id: Some(args.org),
+        clinic_id: args.clinic,
+        idempotency_key: args.idempotency_key,
+        source: Some(args.source.name().to_owned()),
+        received_at: Some(args.received_at.unwrap_or_else(now)),
+        delay_seconds: Some(args.delay),
+    };
+    let result = context.parse().and_then(|ctx| convert(&payload, &ctx));
+    let pretty = |value: serde_json::Value| serde_json::to_string_pretty(&value).expect("json");
+    Ok(match result {
+        Ok(c) if args.pretty => Outcome::Output(pretty(c.to_value())),
+        Ok(c) => Outcome::Output(c.to_json()),
+        Err(p) if args.pretty => Outcome::Rejected(pretty(p.to_value())),
+        Err(p) => Outcome::Rejected(p.to_json()),
+    })
+}
+
+fn read_input(file: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+    } else {
+        bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    }
+    Ok(bytes)
+}
+
+/// The current time, UTC, to the millisecond.
+fn now() -> String {
+    let elapsed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    let secs = i64::try_from(elapsed.as_secs()).expect("seconds fit in i64");
+    Timestamp::from_unix(secs, elapsed.subsec_nanos(), 3)
+        .expect("now is before year 9999")
+        .to_string()
+}

@@ -1,0 +1,270 @@
+//! The `tombstone` binary, end to end.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tombstone_tests::{check, conformance_dir, load_cases};
+
+fn tombstone(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tombstone"))
+        .args(args)
+        .output()
+        .expect("run tombstone")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn payloads(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(conformance_dir().join("payloads").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+fn convert(file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "convert",
+        "--engine",
+        "native",
+        "--org",
+        "acme-vet",
+        "--received-at",
+        "2026-03-01T09:00:00Z",
+    ];
+    args.extend_from_slice(extra);
+    args.push(file.to_str().unwrap());
+    tombstone(&args)
+}
+
+#[test]
+fn every_provider_sample_converts_to_the_canonical_request() {
+    for source in ["mercoa", "willsuite", "highlevel"] {
+        for file in payloads(source) {
+            let out = convert(&file, &["--clinic", "clinic-from-context"]);
+            assert_eq!(out.status.code(), Some(0), "{}", file.display());
+            let v = stdout_json(&out);
+            assert_eq!(v["source"], source, "{}", file.display());
+            assert_eq!(v["request"]["method"], "POST");
+            assert_eq!(v["request"]["path"], "/api/v1/invoice-deletions");
+            assert_eq!(v["request"]["headers"]["X-Organization-Id"], "acme-vet");
+            let key = v["request"]["headers"]["Idempotency-Key"].as_str().unwrap();
+            assert_eq!(key.len(), 36, "derived UUIDv5 key");
+            assert_eq!(v["task_id"].as_str().unwrap().len(), 64);
+            assert_eq!(v["received_at"], "2026-03-01T09:00:00Z");
+            assert_eq!(v["scheduled_for"], "2026-03-01T09:00:00Z");
+            let entries =
+                v["invoices_count"].as_u64().unwrap() + v["invoice_lines_count"].as_u64().unwrap();
+            assert_eq!(entries, 1, "{}", file.display());
+        }
+    }
+}
+
+#[test]
+fn canonical_samples_convert_to_themselves() {
+    for file in payloads("canonical") {
+        let out = convert(
+            &file,
+            &["--idempotency-key", "5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", file.display());
+        let v = stdout_json(&out);
+        let input: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(v["request"]["body"], input);
+    }
+}
+
+#[test]
+fn invalid_samples_are_rejected_with_problem_json_and_exit_1() {
+    let mut files = payloads("invalid");
+    for sub in ["invalid/mercoa", "invalid/highlevel"] {
+        files.extend(payloads(sub));
+    }
+    assert!(files.len() >= 5);
+    for file in files {
+        let out = convert(&file, &["--idempotency-key", "k-1"]);
+        assert_eq!(out.status.code(), Some(1), "{}", file.display());
+        let v = stdout_json(&out);
+        assert!(v["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:tombstone:problem:"));
+        assert!(v["status"].as_u64().unwrap() >= 400);
+        assert!(
+            !v["errors"].as_array().unwrap().is_empty(),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+/// The CLI is a runtime too: every case whose context the flags can express gives the table's output.
+#[test]
+fn the_conformance_table_through_the_cli() {
+    let dir = std::env::temp_dir().join(format!("tombstone-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ran = 0;
+    for case in load_cases() {
+        let ctx = &case.context;
+        let (Some(org), Some(received_at)) = (&ctx.organization_id, &ctx.received_at) else {
+            continue;
+        };
+        let file = dir.join(&case.name);
+        std::fs::write(&file, case.payload_bytes()).unwrap();
+        let delay = ctx.delay_seconds.unwrap_or(0).to_string();
+        let mut args = vec![
+            "convert",
+            "--engine",
+            "native",
+            "--org",
+            org,
+            "--received-at",
+            received_at,
+            "--delay",
+            &delay,
+        ];
+        if let Some(source) = &ctx.source {
+            args.extend(["--source", source]);
+        }
+        if let Some(clinic) = &ctx.clinic_id {
+            args.extend(["--clinic", clinic]);
+        }
+        if let Some(key) = &ctx.idempotency_key {
+            args.extend(["--idempotency-key", key]);
+        }
+        args.push(file.to_str().unwrap());
+        let out = tombstone(&args);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let wrapped = match out.status.code() {
+            Some(0) => format!("{{\"conversion\":{stdout}}}"),
+            Some(1) => format!("{{\"problem\":{stdout}}}"),
+            other => panic!(
+                "{}: exit {other:?}: {}",
+                case.name,
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        };
+        check(&case, &wrapped).unwrap();
+        ran += 1;
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(ran >= 50, "only {ran} cases ran through the CLI");
+}
+
+#[test]
+fn reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
+        .args([
+            "convert",
+            "--org",
+            "o",
+            "--received-at",
+            "2026-01-01T00:00:00Z",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            br#"{"type":"InvoiceDelete","_id":"6578278e879ad2646715ba9c","locationId":"loc"}"#,
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = stdout_json(&out);
+    assert_eq!(
+        v["request"]["headers"]["Idempotency-Key"],
+        "1a6f642d-893c-5e2b-b138-8ad6b135547b"
+    );
+}
+
+#[test]
+fn received_at_defaults_to_now_in_utc() {
+    let file = conformance_dir().join("payloads/highlevel/02-webhook-draft-with-envelope.json");
+    let out = tombstone(&["convert", "--org", "o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = stdout_json(&out);
+    let received = v["received_at"].as_str().unwrap();
+    let parsed = tombstone_core::Timestamp::parse(received).unwrap();
+    assert!(received.ends_with('Z'));
+    assert!(
+        parsed.unix_seconds() > 1_767_225_600,
+        "after 2026-01-01: {received}"
+    );
+    assert_eq!(v["scheduled_for"], v["received_at"]);
+}
+
+#[test]
+fn task_id_prints_the_spec_vectors() {
+    let out = tombstone(&[
+        "task-id",
+        "--org",
+        "org_123",
+        "--key",
+        "5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "af21b766d45b4c34ca723bc58150576076ef60b696347568de1f63d4b2220b60"
+    );
+    let out = tombstone(&["task-id", "--org", "acme-vet", "--key", "\"a\""]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "213a2970896a520fbdc8baef026abc1c51866ccac85b7599cae454f89bc4748a"
+    );
+    let out = tombstone(&["task-id", "--org", "acme vet", "--key", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout_json(&out)["type"],
+        "urn:tombstone:problem:invalid-header"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_on_stderr() {
+    let file = conformance_dir().join("payloads/canonical/01-seed-shape.json");
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["convert", file],                                     // no --org
+        vec!["convert", "--org", "o", "/no/such/file.json"],       // unreadable file
+        vec!["convert", "--org", "o", "--source", "stripe", file], // unknown source
+        vec!["convert", "--org", "o", "--delay", "-1", file],      // not a number
+        vec!["convert", "--org", "o", "--engine", "wasm", file],   // plugin not built yet
+        vec!["schema", "nope"],
+    ] {
+        let out = tombstone(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn schema_and_detect_subcommands() {
+    let out = tombstone(&["schema"]);
+    let names = String::from_utf8(out.stdout).unwrap();
+    assert!(names.lines().any(|l| l == "canonical-request"));
+    let out = tombstone(&["schema", "mercoa"]);
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["title"], "Mercoa invoice.deleted webhook");
+    let file = conformance_dir().join("payloads/willsuite/01-doc-example-verbatim.json");
+    let out = tombstone(&["detect", file.to_str().unwrap()]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "willsuite");
+}
