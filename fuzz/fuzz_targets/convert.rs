@@ -1,0 +1,44 @@
+//! `detect → validate → convert` on arbitrary bytes, under every forced source and auto.
+//!
+//! Checks more than "no panic": a successful conversion must re-convert to itself as a canonical
+//! request, its task id must be a Cloud Tasks id, and a problem must render to JSON.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tombstone_core::{convert, Context, IdempotencyKey, OrganizationId, Source, Timestamp};
+
+fuzz_target!(|data: &[u8]| {
+    // The last byte picks the forced source (or auto) and whether a key is given; it stays part
+    // of the payload, so a seed corpus of real payloads (ending in `}` or a newline) runs in auto.
+    let selector = data.last().copied().unwrap_or(0);
+    let payload = data;
+    let mut ctx = Context::new(
+        OrganizationId::new("fuzz-org").unwrap(),
+        Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+    );
+    ctx.source = match selector % 5 {
+        0 => None,
+        n => Some(Source::ALL[usize::from(n - 1)]),
+    };
+    if selector & 0x01 != 0 {
+        ctx.idempotency_key = Some(IdempotencyKey::new("fuzz-key").unwrap());
+    }
+    match convert(payload, &ctx) {
+        Ok(conversion) => {
+            let id = conversion.task_id.as_str();
+            assert!(id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+            let body = conversion.request.to_json();
+            let mut again_ctx = ctx.clone();
+            again_ctx.source = Some(Source::Canonical);
+            again_ctx.idempotency_key = Some(conversion.idempotency_key.clone());
+            let again = convert(body.as_bytes(), &again_ctx).expect("a canonical body re-converts");
+            assert_eq!(again.request, conversion.request);
+            assert_eq!(again.task_id, conversion.task_id);
+        }
+        Err(problem) => {
+            let json = problem.to_json();
+            assert!(json.starts_with("{\"type\":\"urn:tombstone:problem:"));
+        }
+    }
+});

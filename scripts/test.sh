@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every check and test of tombstone: the README's test command, and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "the core compiles for both wasm targets"
+cargo check -p tombstone-core --locked --target wasm32-unknown-unknown
+cargo check -p tombstone-core --locked --target wasm32-wasip2
+
+step "fuzz target builds, and survives a short run"
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build convert)
+p=../tests/conformance/payloads
+(cd fuzz && mkdir -p corpus/convert && RUSTC_BOOTSTRAP=1 cargo fuzz run convert corpus/convert \
+  $p/mercoa $p/willsuite $p/highlevel $p/canonical $p/invalid \
+  -- -max_total_time="${FUZZ_SECONDS:-30}" -rss_limit_mb=4096 2>&1 | tail -n 3)
+
+step "tests: unit, property, conformance table, CLI"
+cargo test --workspace --locked
