@@ -24,5 +24,8 @@ p=../tests/conformance/payloads
   $p/mercoa $p/willsuite $p/highlevel $p/canonical $p/invalid \
   -- -max_total_time="${FUZZ_SECONDS:-30}" -rss_limit_mb=4096 2>&1 | tail -n 3)
 
+step "an independent oracle (Python, from the SPEC) agrees with every expectation of the table"
+python3 tests/conformance/check_table.py
+
 step "tests: unit, property, conformance table, CLI"
 cargo test --workspace --locked
