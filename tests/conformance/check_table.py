@@ -58,44 +58,72 @@ def detect(p):
     return None
 
 
-def first(*values):
-    for v in values:
-        if usable(v):
-            return usable(v)
-    return None
+def pick(p, pointers, warnings):
+    """The first usable id among `pointers` (RFC 6901, no escapes needed here). A blank candidate is
+    ignored with a `blank-id-ignored` warning; a later candidate naming another id is an `id-mismatch`
+    warning (SPEC §3: inconsistencies that do not block the mapping are warnings)."""
+    chosen = None
+    for pointer in pointers:
+        v = get(p, *pointer.split("/")[1:])
+        if not isinstance(v, str):
+            continue
+        if not v.strip():
+            warnings.append((pointer, "blank-id-ignored"))
+        elif chosen is None:
+            chosen = v.strip()
+        elif v.strip() != chosen:
+            warnings.append((pointer, "id-mismatch"))
+    return chosen
 
 
 def expected_body(source, p, clinic_ctx):
-    """SPEC §3's mapping table."""
+    """SPEC §3's mapping table: (body, id the derived key hashes, [(pointer, warning code)])."""
+    warnings = []
     if source == "mercoa":
         inv = p["invoice"]
         vendor_customer = get(inv, "vendor", "isCustomer") is True
         payer_customer = get(inv, "payer", "isCustomer") is True
         clinic_party, client_party = ("vendor", "payer") if vendor_customer and not payer_customer else ("payer", "vendor")
-        clinic = first(inv.get(clinic_party + "Id"), get(inv, clinic_party, "id")) or clinic_ctx
-        client = first(inv.get(client_party + "Id"), get(inv, client_party, "id"))
+        clinic = pick(p, [f"/invoice/{clinic_party}Id", f"/invoice/{clinic_party}/id"], warnings) or clinic_ctx
+        client = pick(p, [f"/invoice/{client_party}Id", f"/invoice/{client_party}/id"], warnings)
         entry = {"invoice_id": inv["id"].strip(), "clinic_id": clinic}
         if client:
             entry["client_id"] = client
-        return {"invoices": [entry]}, inv["id"].strip()
+        return {"invoices": [entry]}, inv["id"].strip(), warnings
     if source == "willsuite":
         item = p["invoice_item_data"]
+        invoice_data_id = get(p, "invoice_data", "id")
+        if isinstance(invoice_data_id, str) and invoice_data_id.strip() and invoice_data_id.strip() != item["case_invoice_id"].strip():
+            warnings.append(("/invoice_data/id", "id-mismatch"))
         return {"invoice_lines": [{"invoice_line_id": item["id"].strip(), "invoice_id": item["case_invoice_id"].strip(),
-                                   "clinic_id": clinic_ctx}]}, item["id"].strip()
+                                   "clinic_id": clinic_ctx}]}, item["id"].strip(), warnings
     if source == "highlevel":
-        alt = p.get("altId") if p.get("altType") == "location" else None
-        clinic = first(p.get("locationId"), alt) or clinic_ctx
+        pointers = ["/locationId", "/altId"] if p.get("altType") == "location" else ["/locationId"]
+        clinic = pick(p, pointers, warnings) or clinic_ctx
         entry = {"invoice_id": p["_id"].strip(), "clinic_id": clinic}
-        client = first(get(p, "contactDetails", "id"))
+        client = pick(p, ["/contactDetails/id"], warnings)
         if client:
             entry["client_id"] = client
-        return {"invoices": [entry]}, p["_id"].strip()
+        return {"invoices": [entry]}, p["_id"].strip(), warnings
     body = {}
     for field in ("invoices", "invoice_lines"):
         items = [{k: v.strip() for k, v in item.items() if v is not None} for item in p.get(field, [])]
         if items:
             body[field] = items
-    return body, None
+    return body, None, warnings
+
+
+def header_key(raw):
+    """SPEC §1: the Idempotency-Key bare or as an RFC 8941 sf-string (quotes and escapes are not part of
+    the key); surrounding optional white space (SP / HTAB) is not part of a header value."""
+    raw = raw.strip(" \t")
+    if not raw.startswith('"'):
+        return raw
+    assert raw.endswith('"') and len(raw) >= 2, "quoted key"
+    out, chars = [], iter(raw[1:-1])
+    for ch in chars:
+        out.append(next(chars) if ch == "\\" else ch)
+    return "".join(out)
 
 
 def parse_time(s):
@@ -124,13 +152,15 @@ def check(name, case):
         source = ctx.get("source") if ctx.get("source") not in (None, "auto") else detect(p)
         assert c["source"] == source, f"source {c['source']} != {source}"
         clinic_ctx = usable(ctx.get("clinic_id"))
-        body, event_id = expected_body(source, p, clinic_ctx)
+        body, event_id, warnings = expected_body(source, p, clinic_ctx)
         assert c["request"]["body"] == body, f"body {c['request']['body']} != {body}"
+        got = [(w["pointer"], w["code"]) for w in c["warnings"]]
+        assert got == warnings, f"warnings {got} != {warnings}"
         key = ctx.get("idempotency_key")
         if key is None:
             key = str(uuid.uuid5(NAMESPACE, f"{source}:{EVENTS[source]}:{event_id}"))
-        elif key.startswith('"'):
-            key = key[1:-1]
+        else:
+            key = header_key(key)
         headers = c["request"]["headers"]
         assert headers == {"Idempotency-Key": key, "X-Organization-Id": ctx["organization_id"]}, headers
         task = hashlib.sha256(ctx["organization_id"].encode() + b"\0" + key.encode()).hexdigest()
@@ -165,7 +195,21 @@ def check(name, case):
             assert e["pointer"] == "" or e["pointer"].startswith("/"), e
 
 
+def spec_vectors():
+    """SPEC §2's vectors, checked against this oracle's own hashing before it judges the table."""
+    task = lambda org, key: hashlib.sha256(org.encode() + b"\0" + key.encode()).hexdigest()
+    assert task("org_123", "5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59") == "af21b766d45b4c34ca723bc58150576076ef60b696347568de1f63d4b2220b60"
+    assert task("acme-vet", "a") == "213a2970896a520fbdc8baef026abc1c51866ccac85b7599cae454f89bc4748a"
+    for name, key in [("mercoa:invoice.deleted:in_26e7b5d3-a739-4b23-9ad9-6aaa085f47a9", "b1ba9d54-65e6-5911-b649-a53c18671e8f"),
+                      ("willsuite:case_invoice_item.deleted:05a4a551-4333-4927-9406-a7381c3ed957", "e438475c-d3a4-577b-a2fa-65ca043d2dc1"),
+                      ("highlevel:InvoiceDelete:6578278e879ad2646715ba9c", "1a6f642d-893c-5e2b-b138-8ad6b135547b")]:
+        assert str(uuid.uuid5(NAMESPACE, name)) == key, name
+    assert header_key('"abc"') == header_key("abc") == header_key(" abc\t") == "abc"
+    assert header_key('"a\\"b"') == 'a"b'
+
+
 def main():
+    spec_vectors()
     cases_dir = os.path.join(HERE, "cases")
     failed = 0
     names = sorted(n for n in os.listdir(cases_dir) if n.endswith(".json"))
