@@ -12,9 +12,9 @@ cargo fmt --all -- --check
 step "lint (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "the core compiles for both wasm targets"
-cargo check -p tombstone-core --locked --target wasm32-unknown-unknown
-cargo check -p tombstone-core --locked --target wasm32-wasip2
+step "the core and the plugin compile for both wasm targets"
+cargo check -p tombstone-core -p tombstone-plugin --locked --target wasm32-unknown-unknown
+cargo check -p tombstone-core -p tombstone-plugin --locked --target wasm32-wasip2
 
 step "fuzz target builds, and survives a short run"
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
@@ -27,5 +27,11 @@ p=../tests/conformance/payloads
 step "an independent oracle (Python, from the SPEC) agrees with every expectation of the table"
 python3 tests/conformance/check_table.py
 
-step "tests: unit, property, conformance table, CLI"
+step "build the plugin component once (release); every later test reuses it"
+cargo run --release --locked -p xtask -- plugin
+
+step "tests: unit, property, conformance table (native, CLI, wasmtime)"
 cargo test --workspace --locked
+
+step "the plugin in a second host: jco-transpiled, in Node, over the conformance table"
+(cd tests/jco && npm ci --no-audit --no-fund --loglevel=error && npm run --silent transpile >/dev/null && npm test)

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tombstone_core::{convert, schemas, task_id, RawContext, Timestamp};
+use tombstone_host::plugin::{self, Plugin};
 
 #[derive(Parser)]
 #[command(
@@ -67,8 +68,11 @@ struct ConvertArgs {
     #[arg(long, default_value_t = 0)]
     delay: u64,
     /// Which engine runs the adapter.
-    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    #[arg(long, value_enum, default_value_t = Engine::Wasm)]
     engine: Engine,
+    /// The plugin component (default: $TOMBSTONE_COMPONENT, next to this binary, or target/wasm/).
+    #[arg(long)]
+    component: Option<std::path::PathBuf>,
     /// Pretty-print the JSON.
     #[arg(long)]
     pretty: bool,
@@ -158,12 +162,6 @@ fn run(cli: Cli) -> Result<Outcome, String> {
 }
 
 fn run_convert(args: ConvertArgs) -> Result<Outcome, String> {
-    if args.engine == Engine::Wasm {
-        return Err(
-            "--engine wasm needs the WebAssembly plugin, which is not built yet; use --engine native"
-                .to_owned(),
-        );
-    }
     let payload = read_input(&args.file)?;
     let context = RawContext {
         organization_id: Some(args.org),
@@ -173,13 +171,34 @@ fn run_convert(args: ConvertArgs) -> Result<Outcome, String> {
         received_at: Some(args.received_at.unwrap_or_else(now)),
         delay_seconds: Some(args.delay),
     };
-    let result = context.parse().and_then(|ctx| convert(&payload, &ctx));
-    let pretty = |value: serde_json::Value| serde_json::to_string_pretty(&value).expect("json");
-    Ok(match result {
-        Ok(c) if args.pretty => Outcome::Output(pretty(c.to_value())),
-        Ok(c) => Outcome::Output(c.to_json()),
-        Err(p) if args.pretty => Outcome::Rejected(pretty(p.to_value())),
-        Err(p) => Outcome::Rejected(p.to_json()),
+    let (converted, json) = match args.engine {
+        Engine::Native => match context.parse().and_then(|ctx| convert(&payload, &ctx)) {
+            Ok(conversion) => (true, conversion.to_json()),
+            Err(problem) => (false, problem.to_json()),
+        },
+        Engine::Wasm => {
+            let path = match args.component {
+                Some(path) => path,
+                None => plugin::find_component().map_err(|e| format!("{e:#}"))?,
+            };
+            let plugin = Plugin::load(&path).map_err(|e| format!("{e:#}"))?;
+            let outcome = plugin
+                .convert(&payload, &context)
+                .map_err(|e| format!("the plugin failed: {e:#}"))?;
+            (outcome.is_ok(), plugin::outcome_json(&outcome).to_owned())
+        }
+    };
+    let text = if args.pretty {
+        let value: serde_json::Value =
+            serde_json::from_str(&json).expect("the adapter prints JSON");
+        serde_json::to_string_pretty(&value).expect("json")
+    } else {
+        json
+    };
+    Ok(if converted {
+        Outcome::Output(text)
+    } else {
+        Outcome::Rejected(text)
     })
 }
 

@@ -1,4 +1,5 @@
 //! Integration tests, in one binary so that shared artifacts are built once.
 
 mod conformance;
+mod plugin;
 mod properties;

@@ -187,8 +187,9 @@ fn parse(payload: &[u8]) -> Result<Value, Problem> {
     let payload = payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload);
     let depth = json::nesting_depth(payload, MAX_DEPTH);
     if depth > MAX_DEPTH {
+        // Every contract limit (size, entries, nesting) is answered alike: 413.
         return Err(Problem::at(
-            ProblemKind::Validation,
+            ProblemKind::PayloadTooLarge,
             format!("The payload nests deeper than {MAX_DEPTH} levels."),
             "",
             "maxDepth",

@@ -1,0 +1,184 @@
+//! The tombstone adapter component, hosted in wasmtime.
+//!
+//! [`Plugin`] compiles the component once and keeps an `InstancePre` on an engine with the
+//! pooling allocator. Each call can get a fresh instance (as Spin does per request: nothing
+//! leaks between deliveries) with [`Plugin::convert`], or reuse one with [`Plugin::instance`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use tombstone_core::RawContext;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../adapter/wit",
+        world: "adapter",
+    });
+}
+
+pub use bindings::{
+    Context as WitContext, Conversion as WitConversion, Problem as WitProblem, Source as WitSource,
+};
+
+/// File name of the component artifact (`cargo run --release -p xtask -- plugin` writes it to
+/// `target/wasm/`).
+pub const COMPONENT_FILE: &str = "tombstone_adapter.wasm";
+
+/// The compiled plugin, ready to instantiate.
+pub struct Plugin {
+    engine: Engine,
+    pre: bindings::AdapterPre<()>,
+}
+
+/// One live instance of the plugin, reusable across calls.
+pub struct PluginInstance {
+    store: Store<()>,
+    adapter: bindings::Adapter,
+}
+
+/// What a conversion through the plugin returns: the plugin's own records.
+pub type Outcome = Result<WitConversion, WitProblem>;
+
+impl Plugin {
+    /// Compiles the component at `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Plugin> {
+        let bytes = std::fs::read(path).with_context(|| {
+            format!(
+                "cannot read the tombstone plugin at {}; build it with `cargo run --release -p xtask -- plugin`",
+                path.display()
+            )
+        })?;
+        Plugin::from_bytes(&bytes)
+            .with_context(|| format!("cannot load the tombstone plugin at {}", path.display()))
+    }
+
+    /// Compiles a component from its bytes.
+    pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Plugin> {
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling.total_component_instances(256);
+        pooling.total_memories(256);
+        pooling.total_tables(256);
+        pooling.max_memory_size(256 << 20);
+        let mut config = Config::new();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let engine = Engine::new(&config)?;
+        let component = Component::new(&engine, bytes)?;
+        // The plugin imports nothing, so the linker stays empty.
+        let linker = Linker::new(&engine);
+        let pre = bindings::AdapterPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Plugin { engine, pre })
+    }
+
+    /// A new instance, for several calls.
+    pub fn instance(&self) -> anyhow::Result<PluginInstance> {
+        let mut store = Store::new(&self.engine, ());
+        let adapter = self.pre.instantiate(&mut store)?;
+        Ok(PluginInstance { store, adapter })
+    }
+
+    /// Converts one delivery in a fresh instance.
+    pub fn convert(&self, payload: &[u8], context: &RawContext) -> anyhow::Result<Outcome> {
+        self.instance()?.convert(payload, context)
+    }
+}
+
+impl PluginInstance {
+    /// Converts one delivery.
+    pub fn convert(&mut self, payload: &[u8], context: &RawContext) -> anyhow::Result<Outcome> {
+        let context = wit_context(context);
+        Ok(self
+            .adapter
+            .call_convert(&mut self.store, payload, &context)?)
+    }
+
+    /// The detected source's name, if any.
+    pub fn detect(&mut self, payload: &[u8]) -> anyhow::Result<Option<&'static str>> {
+        Ok(self
+            .adapter
+            .call_detect(&mut self.store, payload)?
+            .map(source_name))
+    }
+
+    /// The task id of an organization and an idempotency key.
+    pub fn task_id(
+        &mut self,
+        organization_id: &str,
+        idempotency_key: &str,
+    ) -> anyhow::Result<Result<String, WitProblem>> {
+        Ok(self
+            .adapter
+            .call_task_id(&mut self.store, organization_id, idempotency_key)?)
+    }
+
+    /// An embedded JSON Schema's text.
+    pub fn schema(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.adapter.call_schema(&mut self.store, name)?)
+    }
+}
+
+/// The JSON every runtime prints for an outcome: the conversion document or the problem document.
+pub fn outcome_json(outcome: &Outcome) -> &str {
+    match outcome {
+        Ok(conversion) => &conversion.json,
+        Err(problem) => &problem.json,
+    }
+}
+
+fn source_name(source: WitSource) -> &'static str {
+    match source {
+        WitSource::Canonical => "canonical",
+        WitSource::Mercoa => "mercoa",
+        WitSource::Willsuite => "willsuite",
+        WitSource::Highlevel => "highlevel",
+    }
+}
+
+fn wit_context(raw: &RawContext) -> WitContext {
+    WitContext {
+        organization_id: raw.organization_id.clone(),
+        clinic_id: raw.clinic_id.clone(),
+        idempotency_key: raw.idempotency_key.clone(),
+        source: raw.source.clone(),
+        received_at: raw.received_at.clone(),
+        delay_seconds: raw.delay_seconds,
+    }
+}
+
+/// Where the component is looked for when no path is given: `$TOMBSTONE_COMPONENT`, next to the
+/// running binary, then in `target/wasm/` beside the binary's `target/<profile>/` folder.
+pub fn default_component_paths() -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if let Some(path) = std::env::var_os("TOMBSTONE_COMPONENT") {
+        paths.push(PathBuf::from(path));
+    }
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
+        paths.push(dir.join(COMPONENT_FILE));
+        // target/release/tombstone or target/release/deps/<test> → target/wasm/
+        for up in dir.ancestors().skip(1).take(2) {
+            paths.push(up.join("wasm").join(COMPONENT_FILE));
+        }
+    }
+    paths
+}
+
+/// The first existing default component path, or an error that says how to build it.
+pub fn find_component() -> anyhow::Result<PathBuf> {
+    let paths = default_component_paths();
+    paths
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .with_context(|| {
+            let tried: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            format!(
+                "the tombstone plugin ({COMPONENT_FILE}) was not found (tried: {}); build it with \
+             `cargo run --release -p xtask -- plugin`, or pass --component PATH",
+                tried.join(", ")
+            )
+        })
+}

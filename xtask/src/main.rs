@@ -1,0 +1,94 @@
+//! Build steps of the tombstone workspace.
+//!
+//! - `cargo run --release -p xtask -- plugin`: builds `tombstone-plugin` for
+//!   `wasm32-unknown-unknown` and wraps the core module into a component with no imports, at
+//!   `target/wasm/tombstone_adapter.wasm`.
+//! - `cargo run --release -p xtask -- plugin-wit`: prints that component's WIT.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+fn main() -> anyhow::Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "plugin" => build_plugin(),
+        "plugin-wit" => print_plugin_wit(),
+        _ => bail!("usage: cargo run --release -p xtask -- plugin | plugin-wit"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace root")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Where the component is written (the host looks for it here too).
+fn component_path() -> PathBuf {
+    target_dir().join("wasm").join("tombstone_adapter.wasm")
+}
+
+fn build_plugin() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "tombstone-plugin",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .status()
+        .context("cannot run cargo")?;
+    if !status.success() {
+        bail!("building tombstone-plugin for wasm32-unknown-unknown failed");
+    }
+    let module_path = target_dir().join("wasm32-unknown-unknown/release/tombstone_plugin.wasm");
+    let module = std::fs::read(&module_path)
+        .with_context(|| format!("cannot read {}", module_path.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)?
+        .validate(true)
+        .encode()?;
+    let out = component_path();
+    std::fs::create_dir_all(out.parent().expect("has a parent"))?;
+    std::fs::write(&out, &component)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&component)?;
+    let gzipped = gz.finish()?.len();
+    println!(
+        "{}: {} bytes ({} gzipped)",
+        out.display(),
+        component.len(),
+        gzipped
+    );
+    Ok(())
+}
+
+fn print_plugin_wit() -> anyhow::Result<()> {
+    let path = component_path();
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read {}; run `cargo run --release -p xtask -- plugin` first",
+            path.display()
+        )
+    })?;
+    let decoded = wit_component::decode(&bytes)?;
+    let mut printer = wit_component::WitPrinter::default();
+    printer.print(decoded.resolve(), decoded.package(), &[])?;
+    println!("{}", printer.output);
+    Ok(())
+}
