@@ -120,6 +120,14 @@ fn main() {
             );
         }
     }
+    let (p50, p99, mean) = measure(budget, || {
+        black_box(plugin.instance().unwrap());
+    });
+    println!("| — | — | instantiate only (fresh store + instance, no call) | {p50:.1} | {p99:.1} | {mean:.1} | |");
+    let (p50, p99, mean) = measure(budget, || {
+        black_box(plugin.instance().unwrap().schema("none").unwrap());
+    });
+    println!("| — | — | fresh instance + one trivial call | {p50:.1} | {p99:.1} | {mean:.1} | |");
     println!();
     println!(
         "component: {} ({} bytes, {} gzipped); compile once: {:.1} ms; first convert after compile: {:.1} µs",

@@ -26,6 +26,10 @@ pub use bindings::{
 /// `target/wasm/`).
 pub const COMPONENT_FILE: &str = "tombstone_adapter.wasm";
 
+/// Bytes of each pooled linear memory kept resident between instances (covers the stack, the
+/// data segments and the heap of a typical conversion).
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
 /// The compiled plugin, ready to instantiate.
 pub struct Plugin {
     engine: Engine,
@@ -60,7 +64,10 @@ impl Plugin {
         pooling.total_component_instances(256);
         pooling.total_memories(256);
         pooling.total_tables(256);
-        pooling.max_memory_size(256 << 20);
+        // A fresh instance per call would otherwise page-fault its heap back in on every call:
+        // keep the first pages of each pooled memory resident and reset them with memset.
+        pooling.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+        pooling.table_keep_resident(64 << 10);
         let mut config = Config::new();
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         let engine = Engine::new(&config)?;

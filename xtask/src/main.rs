@@ -1,7 +1,7 @@
 //! Build steps of the tombstone workspace.
 //!
 //! - `cargo run --release -p xtask -- plugin`: builds `tombstone-plugin` for
-//!   `wasm32-unknown-unknown` and wraps the core module into a component with no imports, at
+//!   `wasm32-unknown-unknown` (profile `wasm`: size-optimized, LTO) and wraps the core module into a component with no imports, at
 //!   `target/wasm/tombstone_adapter.wasm`.
 //! - `cargo run --release -p xtask -- plugin-wit`: prints that component's WIT.
 
@@ -44,7 +44,8 @@ fn build_plugin() -> anyhow::Result<()> {
         .current_dir(workspace_root())
         .args([
             "build",
-            "--release",
+            "--profile",
+            "wasm",
             "--locked",
             "-p",
             "tombstone-plugin",
@@ -56,7 +57,7 @@ fn build_plugin() -> anyhow::Result<()> {
     if !status.success() {
         bail!("building tombstone-plugin for wasm32-unknown-unknown failed");
     }
-    let module_path = target_dir().join("wasm32-unknown-unknown/release/tombstone_plugin.wasm");
+    let module_path = target_dir().join("wasm32-unknown-unknown/wasm/tombstone_plugin.wasm");
     let module = std::fs::read(&module_path)
         .with_context(|| format!("cannot read {}", module_path.display()))?;
     let component = wit_component::ComponentEncoder::default()
