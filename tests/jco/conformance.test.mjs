@@ -30,13 +30,20 @@ function witContext(ctx) {
   };
 }
 
+// A WIT `result` error is thrown: jco 1.x wraps the problem record in an Error (`e.payload`),
+// jco-transpile 0.15 throws the record itself.
+function problemOf(e) {
+  const p = e && typeof e.json === 'string' ? e : e && e.payload;
+  return p && typeof p.json === 'string' ? p : undefined;
+}
+
 function run(c) {
   try {
     const conversion = plugin.convert(payloadBytes(c), witContext(c.context));
     return { conversion: JSON.parse(conversion.json) };
   } catch (e) {
-    // jco throws a WIT `result` error as an Error whose payload is the problem record.
-    if (e && e.payload && typeof e.payload.json === 'string') return { problem: JSON.parse(e.payload.json) };
+    const problem = problemOf(e);
+    if (problem) return { problem: JSON.parse(problem.json) };
     throw e;
   }
 }
@@ -62,7 +69,7 @@ test('detect, taskId and schema', () => {
     plugin.taskId('org_123', '5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59'),
     'af21b766d45b4c34ca723bc58150576076ef60b696347568de1f63d4b2220b60',
   );
-  assert.throws(() => plugin.taskId('org 123', 'k'), (e) => e.payload.kind === 'invalid-header' && e.payload.status === 400);
+  assert.throws(() => plugin.taskId('org 123', 'k'), (e) => problemOf(e)?.kind === 'invalid-header' && problemOf(e)?.status === 400);
   assert.equal(JSON.parse(plugin.schema('canonical-request')).title.startsWith('Invoice deletions request'), true);
   assert.equal(plugin.schema('nope'), undefined);
 });
