@@ -1,6 +1,7 @@
 //! `cargo bench -p tombstone-host`: what a conversion costs, natively and through the plugin.
 //!
-//! Prints a table (per payload: bare JSON parse, native convert, plugin convert on a warm
+//! Prints a table (per payload: bare JSON parse, native convert, native convert plus what the
+//! plugin also does (parse the raw context, render the JSON), plugin convert on a warm
 //! instance, plugin convert in a fresh instance per call as Spin does per request), then the
 //! component's size and its first-call latency. Build the component first:
 //! `cargo run --release -p xtask -- plugin`.

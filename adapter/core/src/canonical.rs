@@ -74,7 +74,7 @@ pub enum DeletionStatus {
 }
 
 /// The 202 answer to an accepted deletion request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletionResponse {
     /// Scheduling outcome.
     pub status: DeletionStatus,

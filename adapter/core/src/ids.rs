@@ -181,6 +181,24 @@ impl EntityId {
     }
 }
 
+/// Deserializes through the type's constructor, so a stored value is checked like a fresh one.
+macro_rules! checked_deserialize {
+    ($name:ident, $check:expr) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                let check: fn(&str) -> Option<$name> = $check;
+                check(&s).ok_or_else(|| {
+                    serde::de::Error::custom(concat!("not a valid ", stringify!($name)))
+                })
+            }
+        }
+    };
+}
+checked_deserialize!(IdempotencyKey, |s| IdempotencyKey::new(s).ok());
+checked_deserialize!(OrganizationId, |s| OrganizationId::new(s).ok());
+checked_deserialize!(TaskId, TaskId::parse);
+
 impl<'de> serde::Deserialize<'de> for EntityId {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;

@@ -28,10 +28,12 @@ pub mod canonical;
 pub mod context;
 pub mod conversion;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod json;
 pub mod limits;
 pub mod schemas;
+pub mod signature;
 pub mod sources;
 pub mod time;
 
