@@ -188,18 +188,22 @@ fn run_convert(args: ConvertArgs) -> Result<Outcome, String> {
             (outcome.is_ok(), plugin::outcome_json(&outcome).to_owned())
         }
     };
-    let text = if args.pretty {
-        let value: serde_json::Value =
-            serde_json::from_str(&json).expect("the adapter prints JSON");
-        serde_json::to_string_pretty(&value).expect("json")
-    } else {
-        json
-    };
+    let text = if args.pretty { pretty(&json) } else { json };
     Ok(if converted {
         Outcome::Output(text)
     } else {
         Outcome::Rejected(text)
     })
+}
+
+/// Indents JSON text, keeping its key order (the wire order of the adapter's documents).
+fn pretty(json: &str) -> String {
+    let mut out = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let mut serializer = serde_json::Serializer::pretty(&mut out);
+    serde_transcode::transcode(&mut deserializer, &mut serializer)
+        .expect("the adapter prints JSON");
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 fn read_input(file: &str) -> Result<Vec<u8>, String> {

@@ -292,3 +292,27 @@ fn schema_and_detect_subcommands() {
     let out = tombstone(&["detect", file.to_str().unwrap()]);
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "willsuite");
 }
+
+#[test]
+fn pretty_output_keeps_the_wire_order_and_the_content() {
+    let file = conformance_dir().join("payloads/highlevel/02-webhook-draft-with-envelope.json");
+    let file = file.to_str().unwrap();
+    let base = [
+        "convert",
+        "--engine",
+        "native",
+        "--org",
+        "o",
+        "--received-at",
+        "2026-01-01T00:00:00Z",
+        file,
+    ];
+    let compact = tombstone(&base);
+    let mut args = base.to_vec();
+    args.insert(1, "--pretty");
+    let pretty = tombstone(&args);
+    assert_eq!(stdout_json(&compact), stdout_json(&pretty));
+    assert!(String::from_utf8(pretty.stdout)
+        .unwrap()
+        .starts_with("{\n  \"source\": \"highlevel\",\n  \"request\""));
+}
