@@ -95,6 +95,13 @@ fn main() {
                 }),
             ),
             (
+                "native, the plugin's whole job (context parse + convert + JSON)",
+                measure(budget, || {
+                    let ctx = context.parse().unwrap();
+                    black_box(convert(black_box(&bytes), &ctx).unwrap().to_json());
+                }),
+            ),
+            (
                 "plugin convert, warm instance",
                 measure(budget, || {
                     black_box(warm.convert(black_box(&bytes), &context).unwrap().unwrap());
