@@ -114,6 +114,14 @@ mod tests {
         convert(body.as_bytes(), &ctx).unwrap()
     }
 
+    /// The record the first delivery of `first` leaves behind.
+    fn record_of(first: &crate::Conversion) -> IdempotencyRecord {
+        IdempotencyRecord {
+            fingerprint: Fingerprint::of(&first.request),
+            response: first.response(DeletionStatus::Scheduled),
+        }
+    }
+
     const A: &str = r#"{"invoices":[{"invoice_id":"i1","clinic_id":"c1"}]}"#;
     const B: &str = r#"{"invoices":[{"invoice_id":"i2","clinic_id":"c1"}]}"#;
 
@@ -137,10 +145,7 @@ mod tests {
     #[test]
     fn same_body_replays_the_first_response_as_duplicate() {
         let first = conversion(A);
-        let record = IdempotencyRecord {
-            fingerprint: Fingerprint::of(&first.request),
-            response: first.response(DeletionStatus::Scheduled),
-        };
+        let record = record_of(&first);
         // A retry, reformatted and received later, is the same deletion.
         let retry =
             conversion("{ \"invoices\": [ {\"clinic_id\": \"c1\", \"invoice_id\": \" i1 \"} ] }");
@@ -157,10 +162,7 @@ mod tests {
     #[test]
     fn another_body_with_the_same_key_is_reuse() {
         let first = conversion(A);
-        let record = IdempotencyRecord {
-            fingerprint: Fingerprint::of(&first.request),
-            response: first.response(DeletionStatus::Scheduled),
-        };
+        let record = record_of(&first);
         let Decision::Reuse(p) = decide(
             &Fingerprint::of(&conversion(B).request),
             Some(&record),
@@ -177,10 +179,7 @@ mod tests {
     #[test]
     fn records_round_trip_through_json() {
         let first = conversion(A);
-        let record = IdempotencyRecord {
-            fingerprint: Fingerprint::of(&first.request),
-            response: first.response(DeletionStatus::Scheduled),
-        };
+        let record = record_of(&first);
         let text = serde_json::to_string(&record).unwrap();
         let back: IdempotencyRecord = serde_json::from_str(&text).unwrap();
         assert_eq!(back, record);
