@@ -20,3 +20,4 @@
 //! ```
 
 pub mod plugin;
+pub mod serve;

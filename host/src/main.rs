@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand, ValueEnum};
 use tombstone_core::{convert, schemas, task_id, RawContext, Timestamp};
 use tombstone_host::plugin::{self, Plugin};
+use tombstone_host::serve;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +46,78 @@ enum Command {
         /// canonical-request, canonical-response, mercoa, willsuite or highlevel.
         name: Option<String>,
     },
+    /// Run the ingestion service: the Spin component in wasmtime, with Spin's key-value store
+    /// (SQLite) and variables, and the playground at /playground/.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: std::net::SocketAddr,
+    /// SQLite file of the key-value store (created if absent; same layout as Spin's).
+    #[arg(
+        long,
+        value_name = "FILE.sqlite",
+        default_value = ".tombstone/key_value.sqlite"
+    )]
+    kv: std::path::PathBuf,
+    /// Keep the key-value store in memory instead (lost on exit).
+    #[arg(long, conflicts_with = "kv")]
+    kv_memory: bool,
+    /// A Spin variable, NAME=VALUE (repeatable; also read from SPIN_VARIABLE_<NAME>).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// The Spin component (default: target/wasm/tombstone_spin.wasm, built by
+    /// `cargo run --release -p xtask -- spin`).
+    #[arg(long)]
+    component: Option<std::path::PathBuf>,
+    /// Folder served at /playground/ (default: ./www when it exists).
+    #[arg(long)]
+    www: Option<std::path::PathBuf>,
+    /// Testing only: make key-value writes to keys with this prefix fail.
+    #[arg(long, hide = true)]
+    fail_writes_to: Option<String>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
+}
+
+fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
+    let component = match args.component {
+        Some(path) => path,
+        None => {
+            let paths = plugin::beside_the_binary(serve::SPIN_COMPONENT_FILE);
+            paths.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+                format!(
+                    "the Spin component ({}) was not found; build it with \
+                     `cargo run --release -p xtask -- spin`, or pass --component PATH",
+                    serve::SPIN_COMPONENT_FILE
+                )
+            })?
+        }
+    };
+    let www = args
+        .www
+        .or_else(|| Some(std::path::PathBuf::from("www")).filter(|p| p.is_dir()));
+    serve::run(serve::ServeOptions {
+        listen: args.listen,
+        component,
+        kv: if args.kv_memory {
+            serve::KvLocation::Memory
+        } else {
+            serve::KvLocation::File(args.kv)
+        },
+        variables: args.vars,
+        www,
+        fail_writes_to: args.fail_writes_to,
+    })
+    .map_err(|e| format!("{e:#}"))?;
+    Ok(Outcome::Output(String::new()))
 }
 
 #[derive(clap::Args)]
@@ -138,6 +211,7 @@ fn print(text: &str, code: ExitCode) -> ExitCode {
 fn run(cli: Cli) -> Result<Outcome, String> {
     match cli.command {
         Command::Convert(args) => run_convert(args),
+        Command::Serve(args) => run_serve(args),
         Command::TaskId { org, key } => Ok(match task_id(&org, &key) {
             Ok(id) => Outcome::Output(id.to_string()),
             Err(problem) => Outcome::Rejected(problem.to_json()),

@@ -160,14 +160,22 @@ pub fn default_component_paths() -> Vec<PathBuf> {
     if let Some(path) = std::env::var_os("TOMBSTONE_COMPONENT") {
         paths.push(PathBuf::from(path));
     }
+    paths.extend(beside_the_binary(COMPONENT_FILE));
+    paths
+}
+
+/// `file` next to the running binary, then in `target/wasm/` beside the binary's
+/// `target/<profile>/` folder (where `cargo run -p xtask` writes the components).
+pub fn beside_the_binary(file: &str) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
     {
-        paths.push(dir.join(COMPONENT_FILE));
+        paths.push(dir.join(file));
         // target/release/tombstone or target/release/deps/<test> → target/wasm/
         for up in dir.ancestors().skip(1).take(2) {
-            paths.push(up.join("wasm").join(COMPONENT_FILE));
+            paths.push(up.join("wasm").join(file));
         }
     }
     paths

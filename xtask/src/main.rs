@@ -3,7 +3,10 @@
 //! - `cargo run --release -p xtask -- plugin`: builds `tombstone-plugin` for
 //!   `wasm32-unknown-unknown` (profile `wasm`: size-optimized, LTO) and wraps the core module into a component with no imports, at
 //!   `target/wasm/tombstone_adapter.wasm`.
-//! - `cargo run --release -p xtask -- plugin-wit`: prints that component's WIT.
+//! - `cargo run --release -p xtask -- spin`: builds the Spin component (`tombstone-spin`,
+//!   `wasm32-wasip2`, profile `wasm`) and copies it to `target/wasm/tombstone_spin.wasm`.
+//! - `cargo run --release -p xtask -- all`: both.
+//! - `cargo run --release -p xtask -- plugin-wit`: prints the plugin component's WIT.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,8 +18,10 @@ fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "plugin" => build_plugin(),
+        "spin" => build_spin(),
+        "all" => build_plugin().and_then(|()| build_spin()),
         "plugin-wit" => print_plugin_wit(),
-        _ => bail!("usage: cargo run --release -p xtask -- plugin | plugin-wit"),
+        _ => bail!("usage: cargo run --release -p xtask -- plugin | spin | all | plugin-wit"),
     }
 }
 
@@ -38,7 +43,9 @@ fn component_path() -> PathBuf {
     target_dir().join("wasm").join("tombstone_adapter.wasm")
 }
 
-fn build_plugin() -> anyhow::Result<()> {
+/// `cargo build --profile wasm --locked -p <package> --target <target>`: the command `spin.toml`
+/// runs for `spin build` too.
+fn cargo_build_wasm(package: &str, target: &str) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
@@ -48,15 +55,46 @@ fn build_plugin() -> anyhow::Result<()> {
             "wasm",
             "--locked",
             "-p",
-            "tombstone-plugin",
+            package,
             "--target",
-            "wasm32-unknown-unknown",
+            target,
         ])
         .status()
         .context("cannot run cargo")?;
     if !status.success() {
-        bail!("building tombstone-plugin for wasm32-unknown-unknown failed");
+        bail!("building {package} for {target} failed");
     }
+    Ok(())
+}
+
+fn report(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    let gzipped = gz.finish()?.len();
+    println!(
+        "{}: {} bytes ({} gzipped)",
+        out.display(),
+        bytes.len(),
+        gzipped
+    );
+    Ok(())
+}
+
+/// The Spin component: rustc's wasm32-wasip2 linker already emits a component; it is copied to
+/// `target/wasm/tombstone_spin.wasm`, where `tombstone serve` looks for it.
+fn build_spin() -> anyhow::Result<()> {
+    cargo_build_wasm("tombstone-spin", "wasm32-wasip2")?;
+    let built = target_dir().join("wasm32-wasip2/wasm/tombstone_spin.wasm");
+    let component =
+        std::fs::read(&built).with_context(|| format!("cannot read {}", built.display()))?;
+    let out = target_dir().join("wasm").join("tombstone_spin.wasm");
+    std::fs::create_dir_all(out.parent().expect("has a parent"))?;
+    std::fs::write(&out, &component)?;
+    report(&out, &component)
+}
+
+fn build_plugin() -> anyhow::Result<()> {
+    cargo_build_wasm("tombstone-plugin", "wasm32-unknown-unknown")?;
     let module_path = target_dir().join("wasm32-unknown-unknown/wasm/tombstone_plugin.wasm");
     let module = std::fs::read(&module_path)
         .with_context(|| format!("cannot read {}", module_path.display()))?;
@@ -67,16 +105,7 @@ fn build_plugin() -> anyhow::Result<()> {
     let out = component_path();
     std::fs::create_dir_all(out.parent().expect("has a parent"))?;
     std::fs::write(&out, &component)?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&component)?;
-    let gzipped = gz.finish()?.len();
-    println!(
-        "{}: {} bytes ({} gzipped)",
-        out.display(),
-        component.len(),
-        gzipped
-    );
-    Ok(())
+    report(&out, &component)
 }
 
 fn print_plugin_wit() -> anyhow::Result<()> {

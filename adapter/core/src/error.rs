@@ -30,11 +30,18 @@ pub enum ProblemKind {
     Conflict,
     /// A signature or API key is missing or wrong. 401.
     Unauthorized,
+    /// No such route or stored resource (edge app). 404.
+    NotFound,
+    /// The route exists but not for this method (edge app). 405.
+    MethodNotAllowed,
+    /// A server-side failure (storage or configuration); the delivery was kept in a dead-letter
+    /// record and may be retried (edge app). 503.
+    Unavailable,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 11] = [
+    pub const ALL: [ProblemKind; 14] = [
         ProblemKind::InvalidJson,
         ProblemKind::MissingHeader,
         ProblemKind::InvalidHeader,
@@ -46,6 +53,9 @@ impl ProblemKind {
         ProblemKind::IdempotencyKeyReuse,
         ProblemKind::Conflict,
         ProblemKind::Unauthorized,
+        ProblemKind::NotFound,
+        ProblemKind::MethodNotAllowed,
+        ProblemKind::Unavailable,
     ];
 
     /// The short name used in the `type` URI (`urn:tombstone:problem:<slug>`).
@@ -62,6 +72,9 @@ impl ProblemKind {
             ProblemKind::IdempotencyKeyReuse => "idempotency-key-reuse",
             ProblemKind::Conflict => "conflict",
             ProblemKind::Unauthorized => "unauthorized",
+            ProblemKind::NotFound => "not-found",
+            ProblemKind::MethodNotAllowed => "method-not-allowed",
+            ProblemKind::Unavailable => "unavailable",
         }
     }
 
@@ -77,6 +90,8 @@ impl ProblemKind {
                 400
             }
             ProblemKind::Unauthorized => 401,
+            ProblemKind::NotFound => 404,
+            ProblemKind::MethodNotAllowed => 405,
             ProblemKind::Conflict => 409,
             ProblemKind::PayloadTooLarge => 413,
             ProblemKind::UnsupportedMediaType => 415,
@@ -84,6 +99,7 @@ impl ProblemKind {
             | ProblemKind::Validation
             | ProblemKind::Unmappable
             | ProblemKind::IdempotencyKeyReuse => 422,
+            ProblemKind::Unavailable => 503,
         }
     }
 
@@ -101,6 +117,9 @@ impl ProblemKind {
             ProblemKind::IdempotencyKeyReuse => "Idempotency key reused with a different body",
             ProblemKind::Conflict => "Request with this idempotency key is still being processed",
             ProblemKind::Unauthorized => "Unauthorized",
+            ProblemKind::NotFound => "Not found",
+            ProblemKind::MethodNotAllowed => "Method not allowed",
+            ProblemKind::Unavailable => "Service unavailable",
         }
     }
 
@@ -253,6 +272,9 @@ mod tests {
             ("idempotency-key-reuse", 422),
             ("conflict", 409),
             ("unauthorized", 401),
+            ("not-found", 404),
+            ("method-not-allowed", 405),
+            ("unavailable", 503),
         ];
         for (slug, status) in expected {
             let kind = ProblemKind::from_slug(slug).unwrap();

@@ -1,14 +1,18 @@
 //! The idempotency decision (SPEC §5) as pure computation: a delivery's body fingerprint, the
-//! stored record of its organization + key (if any) and its claim count (if it claimed) in; what
-//! to answer out. The shell does only key-value I/O, in this order:
+//! stored record of its organization + key (if any), the caller's clock and its claim count (if it
+//! claimed) in; what to answer out. The shell does only key-value I/O, in this order:
 //!
-//! 1. `get(record_key)`; with a record, [`decide`] answers `duplicate` or reuse — no write.
-//! 2. Without one, `increment(claim_key)` (atomic), then [`decide`] again with the count:
-//!    1 schedules (then `set(task_key)` and `set(record_key)`); more is a 409 conflict while the
-//!    first delivery is in flight.
+//! 1. `get(record_key)`. A live record (younger than the retention) answers `duplicate` or
+//!    `idempotency-key-reuse` with no write at all.
+//! 2. Otherwise `increment(claim_key(task, generation), 1)`, atomic, where the generation is
+//!    [`Decision::Claim`]'s: 0 for a key never seen, one more than an expired record's. Then
+//!    [`decide`] again with the count: 1 schedules (one `set(record_key)` holding the record and
+//!    the task); more is a 409 `conflict` while the first delivery is in flight.
+//! 3. A delivery that got a count above 1, or that failed after winning, gives its claim back with
+//!    `increment(…, -1)`: a claim is a counting semaphore, so a winner that failed to store its
+//!    task frees the key for the provider's retry instead of leaving it in 409 forever.
 //!
 //! Every key is derived from the task id, which already hashes organization and key.
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -16,6 +20,9 @@ use crate::canonical::{DeletionRequest, DeletionResponse, DeletionStatus};
 use crate::context::IDEMPOTENCY_KEY_POINTER;
 use crate::error::{Problem, ProblemKind};
 use crate::ids::TaskId;
+
+/// How long an idempotency record is honoured by default: 24 hours.
+pub const DEFAULT_RETENTION_SECONDS: u32 = 24 * 60 * 60;
 
 /// What "the same body" means: lowercase hex SHA-256 of the canonical body's compact JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +35,11 @@ impl Fingerprint {
         let digest = Sha256::digest(request.to_json().as_bytes());
         Fingerprint(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
+
+    /// The hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What is kept per organization + key once the first delivery was scheduled.
@@ -37,15 +49,34 @@ pub struct IdempotencyRecord {
     pub fingerprint: Fingerprint,
     /// The first delivery's response (status `scheduled`).
     pub response: DeletionResponse,
+    /// Which claim this record won: 0 the first time, one more each time the key is reused
+    /// after its record expired.
+    pub generation: u64,
+    /// Unix seconds after which the record is no longer honoured (`received_at` + retention).
+    pub expires_at: i64,
+}
+
+impl IdempotencyRecord {
+    /// Whether the record is still honoured at `now` (Unix seconds).
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
 }
 
 /// What to do with a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// No record yet: claim the key (atomic increment of [`claim_key`]) and decide again.
-    Claim,
-    /// This delivery won the claim: schedule the task, then store the record.
-    Schedule,
+    /// No live record: claim the key with an atomic increment of
+    /// [`claim_key`]`(task, generation)`, then decide again with the count.
+    Claim {
+        /// The generation to claim.
+        generation: u64,
+    },
+    /// This delivery won the claim: store the record (and task) of this generation.
+    Schedule {
+        /// The generation won.
+        generation: u64,
+    },
     /// Same organization, key and body as the first delivery: its response, as `duplicate`.
     Duplicate(DeletionResponse),
     /// Same organization and key, another body: 422 `idempotency-key-reuse`.
@@ -54,28 +85,37 @@ pub enum Decision {
     Conflict(Problem),
 }
 
-/// Decides what a delivery gets; see the module documentation for the calling order.
+/// Decides what a delivery gets; see the module documentation for the calling order. `now` is
+/// the caller's clock in Unix seconds; `claim` the count the increment returned, if it claimed.
 pub fn decide(
     fingerprint: &Fingerprint,
     stored: Option<&IdempotencyRecord>,
-    claim: Option<u64>,
+    now: i64,
+    claim: Option<i64>,
 ) -> Decision {
-    match (stored, claim) {
-        (Some(record), _) if record.fingerprint == *fingerprint => {
-            let mut response = record.response.clone();
-            response.status = DeletionStatus::Duplicate;
-            Decision::Duplicate(response)
+    let generation = match stored {
+        Some(record) if record.is_live(now) => {
+            return if record.fingerprint == *fingerprint {
+                let mut response = record.response.clone();
+                response.status = DeletionStatus::Duplicate;
+                Decision::Duplicate(response)
+            } else {
+                Decision::Reuse(Problem::at(
+                    ProblemKind::IdempotencyKeyReuse,
+                    "This Idempotency-Key was used before with a different body.",
+                    IDEMPOTENCY_KEY_POINTER,
+                    "idempotency",
+                    "was used before by this organization with a different body; use a new key",
+                ))
+            };
         }
-        (Some(_), _) => Decision::Reuse(Problem::at(
-            ProblemKind::IdempotencyKeyReuse,
-            "This Idempotency-Key was used before with a different body.",
-            IDEMPOTENCY_KEY_POINTER,
-            "idempotency",
-            "was used before by this organization with a different body; use a new key",
-        )),
-        (None, None) => Decision::Claim,
-        (None, Some(1)) => Decision::Schedule,
-        (None, Some(_)) => Decision::Conflict(Problem::at(
+        Some(expired) => expired.generation + 1,
+        None => 0,
+    };
+    match claim {
+        None => Decision::Claim { generation },
+        Some(1) => Decision::Schedule { generation },
+        Some(_) => Decision::Conflict(Problem::at(
             ProblemKind::Conflict,
             "A request with this Idempotency-Key is still being processed; retry shortly.",
             IDEMPOTENCY_KEY_POINTER,
@@ -85,19 +125,14 @@ pub fn decide(
     }
 }
 
-/// Key-value key of the idempotency record of a task.
+/// Key-value key of the idempotency record (and stored task) of a task id.
 pub fn record_key(task_id: &TaskId) -> String {
-    format!("idempotency/{task_id}")
-}
-
-/// Key-value key of the claim counter of a task.
-pub fn claim_key(task_id: &TaskId) -> String {
-    format!("claim/{task_id}")
-}
-
-/// Key-value key of the scheduled task.
-pub fn task_key(task_id: &TaskId) -> String {
     format!("task/{task_id}")
+}
+
+/// Key-value key of the claim counter of one generation of a task id.
+pub fn claim_key(task_id: &TaskId, generation: u64) -> String {
+    format!("claim/{task_id}/{generation}")
 }
 
 #[cfg(test)]
@@ -119,7 +154,14 @@ mod tests {
         IdempotencyRecord {
             fingerprint: Fingerprint::of(&first.request),
             response: first.response(DeletionStatus::Scheduled),
+            generation: 0,
+            expires_at: first.received_at.unix_seconds() + i64::from(DEFAULT_RETENTION_SECONDS),
         }
+    }
+
+    /// One second after the first delivery.
+    fn soon(first: &crate::Conversion) -> i64 {
+        first.received_at.unix_seconds() + 1
     }
 
     const A: &str = r#"{"invoices":[{"invoice_id":"i1","clinic_id":"c1"}]}"#;
@@ -129,14 +171,21 @@ mod tests {
     fn first_delivery_claims_then_schedules() {
         let c = conversion(A);
         let fp = Fingerprint::of(&c.request);
-        assert_eq!(decide(&fp, None, None), Decision::Claim);
-        assert_eq!(decide(&fp, None, Some(1)), Decision::Schedule);
+        let now = soon(&c);
+        assert_eq!(
+            decide(&fp, None, now, None),
+            Decision::Claim { generation: 0 }
+        );
+        assert_eq!(
+            decide(&fp, None, now, Some(1)),
+            Decision::Schedule { generation: 0 }
+        );
     }
 
     #[test]
     fn a_concurrent_delivery_before_the_record_is_a_conflict() {
         let fp = Fingerprint::of(&conversion(A).request);
-        let Decision::Conflict(p) = decide(&fp, None, Some(2)) else {
+        let Decision::Conflict(p) = decide(&fp, None, 0, Some(2)) else {
             panic!("expected a conflict")
         };
         assert_eq!(p.status(), 409);
@@ -149,8 +198,12 @@ mod tests {
         // A retry, reformatted and received later, is the same deletion.
         let retry =
             conversion("{ \"invoices\": [ {\"clinic_id\": \"c1\", \"invoice_id\": \" i1 \"} ] }");
-        let Decision::Duplicate(r) = decide(&Fingerprint::of(&retry.request), Some(&record), None)
-        else {
+        let Decision::Duplicate(r) = decide(
+            &Fingerprint::of(&retry.request),
+            Some(&record),
+            soon(&first),
+            None,
+        ) else {
             panic!("expected a duplicate")
         };
         assert_eq!(r.status, DeletionStatus::Duplicate);
@@ -166,6 +219,7 @@ mod tests {
         let Decision::Reuse(p) = decide(
             &Fingerprint::of(&conversion(B).request),
             Some(&record),
+            soon(&first),
             Some(1),
         ) else {
             panic!("expected reuse")
@@ -189,9 +243,36 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_namespaced_by_task_id() {
+    fn keys_are_namespaced_by_task_id_and_generation() {
         let id = conversion(A).task_id;
-        assert_eq!(record_key(&id), format!("idempotency/{id}"));
-        assert_ne!(claim_key(&id), task_key(&id));
+        assert_eq!(record_key(&id), format!("task/{id}"));
+        assert_eq!(claim_key(&id, 0), format!("claim/{id}/0"));
+        assert_ne!(claim_key(&id, 0), claim_key(&id, 1));
+    }
+
+    #[test]
+    fn an_expired_record_is_forgotten_and_the_next_generation_is_claimed() {
+        let first = conversion(A);
+        let record = record_of(&first);
+        let fp = Fingerprint::of(&conversion(B).request);
+        // Just before expiry, another body is still reuse; at expiry the key is free again,
+        // whatever the body.
+        let last_second = record.expires_at - 1;
+        assert!(matches!(
+            decide(&fp, Some(&record), last_second, None),
+            Decision::Reuse(_)
+        ));
+        assert_eq!(
+            decide(&fp, Some(&record), record.expires_at, None),
+            Decision::Claim { generation: 1 }
+        );
+        assert_eq!(
+            decide(&fp, Some(&record), record.expires_at, Some(1)),
+            Decision::Schedule { generation: 1 }
+        );
+        assert!(matches!(
+            decide(&fp, Some(&record), record.expires_at, Some(2)),
+            Decision::Conflict(_)
+        ));
     }
 }

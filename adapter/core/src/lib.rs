@@ -241,7 +241,8 @@ fn detect_value(value: &Value) -> Result<Source, Problem> {
     })
 }
 
-fn too_large(len: usize, limit: usize, what: &str) -> Problem {
+/// The `payload-too-large` problem of a body of `len` bytes over `limit` (`what` names it).
+pub fn too_large(len: usize, limit: usize, what: &str) -> Problem {
     Problem::at(
         ProblemKind::PayloadTooLarge,
         format!("The {what} is {len} bytes; the limit is {limit} bytes."),

@@ -1,0 +1,148 @@
+//! The HTTP request and response as plain data: what the Spin shell copies in and out, and what
+//! the tests build by hand.
+
+use serde::Serialize;
+use tombstone_core::Problem;
+
+/// An incoming request. Header names are compared case-insensitively.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// `GET`, `POST`, …
+    pub method: &'a str,
+    /// The path, without the query (`/api/v1/convert`).
+    pub path: &'a str,
+    /// The query string without `?` (may be empty).
+    pub query: &'a str,
+    /// Every header, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The raw body, exactly as received (signatures are over these bytes).
+    pub body: &'a [u8],
+}
+
+impl Request<'_> {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a query parameter, percent-decoded (`+` is a space, as in forms).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k).as_deref() == Some(name)).then(|| percent_decode(v))?
+        })
+    }
+}
+
+/// Decodes `%XX` escapes and `+`; `None` when the result is not UTF-8 or an escape is broken.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// An outgoing response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A JSON response.
+    pub fn json(status: u16, value: &impl Serialize) -> Response {
+        Response::bytes(
+            status,
+            "application/json",
+            serde_json::to_vec(value).expect("response documents always serialize"),
+        )
+    }
+
+    /// A response with the given content type.
+    pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+        }
+    }
+
+    /// An RFC 9457 problem response.
+    pub fn problem(problem: &Problem) -> Response {
+        Response::bytes(
+            problem.status(),
+            "application/problem+json",
+            problem.to_json().into_bytes(),
+        )
+    }
+
+    /// The same response with one more header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (for tests and logs).
+    pub fn body_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_percent_decoded() {
+        let req = Request {
+            method: "POST",
+            path: "/",
+            query: "a=1&clinic_id=clinic%2042+north&empty=&flag",
+            headers: vec![("X-Organization-Id".into(), "acme".into())],
+            body: b"",
+        };
+        assert_eq!(
+            req.query_param("clinic_id").as_deref(),
+            Some("clinic 42 north")
+        );
+        assert_eq!(req.query_param("empty").as_deref(), Some(""));
+        assert_eq!(req.query_param("flag").as_deref(), Some(""));
+        assert_eq!(req.query_param("missing"), None);
+        assert_eq!(req.header("x-organization-id"), Some("acme"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%ff"), None);
+    }
+}

@@ -1,0 +1,658 @@
+//! The ingestion service's behaviour over an in-memory store: routes, statuses, idempotency,
+//! retention, dead letters and every authentication check. The same behaviour is tested again
+//! over real HTTP against `tombstone serve` (tests/it/serve.rs).
+
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use base64::Engine;
+use ed25519_dalek::Signer;
+use serde_json::{json, Value};
+use tombstone_core::signature::WebhookSecret;
+use tombstone_core::Timestamp;
+use tombstone_edge::{
+    handle, Config, ConfigError, KeyValue, MemoryStore, Request, Response, StoreError,
+};
+
+const T0: &str = "2026-03-01T12:00:00Z";
+const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
+const OTHER_CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#;
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn at(t: &str) -> Timestamp {
+    Timestamp::parse(t).unwrap()
+}
+
+fn later(seconds: i64) -> Timestamp {
+    Timestamp::from_unix(at(T0).unix_seconds() + seconds, 0, 0).unwrap()
+}
+
+/// A store that counts writes and can fail the ones under a prefix.
+#[derive(Default)]
+struct TestStore {
+    inner: MemoryStore,
+    writes: Cell<usize>,
+    fail_prefix: Option<&'static str>,
+}
+
+impl KeyValue for TestStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        if self.fail_prefix.is_some_and(|p| key.starts_with(p)) {
+            return Err(StoreError("disk full".into()));
+        }
+        self.writes.set(self.writes.get() + 1);
+        self.inner.set(key, value)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.writes.set(self.writes.get() + 1);
+        self.inner.increment(key, delta)
+    }
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.keys()
+    }
+}
+
+struct Call<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    headers: Vec<(String, String)>,
+    body: &'a [u8],
+}
+
+fn post<'a>(path: &'a str, body: &'a [u8]) -> Call<'a> {
+    Call {
+        method: "POST",
+        path,
+        query: "",
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body,
+    }
+}
+
+fn get(path: &str) -> Call<'_> {
+    Call {
+        method: "GET",
+        path,
+        query: "",
+        headers: vec![],
+        body: b"",
+    }
+}
+
+impl<'a> Call<'a> {
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    fn query(mut self, query: &'a str) -> Self {
+        self.query = query;
+        self
+    }
+    fn send(
+        &self,
+        kv: &dyn KeyValue,
+        config: &Result<Config, ConfigError>,
+        now: Timestamp,
+    ) -> Response {
+        let req = Request {
+            method: self.method,
+            path: self.path,
+            query: self.query,
+            headers: self.headers.clone(),
+            body: self.body,
+        };
+        handle(&req, kv, config, now)
+    }
+}
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_variables(|name| map.get(name).cloned())
+}
+
+fn canonical<'a>(body: &'a str, key: &str) -> Call<'a> {
+    post("/api/v1/invoice-deletions", body.as_bytes())
+        .header("Idempotency-Key", key)
+        .header("X-Organization-Id", "acme-vet")
+}
+
+fn problem_type(r: &Response) -> String {
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{r:?}"
+    );
+    r.body_json()["type"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("urn:tombstone:problem:")
+        .to_owned()
+}
+
+fn payload(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../tests/conformance/payloads/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() {
+    let kv = TestStore::default();
+    let cfg = config(&[("schedule_delay_seconds", "60")]);
+    let first = canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0));
+    assert_eq!(first.status, 202, "{first:?}");
+    let body = first.body_json();
+    assert_eq!(body["status"], "scheduled");
+    assert_eq!(body["received_at"], T0);
+    assert_eq!(body["scheduled_for"], "2026-03-01T12:01:00Z");
+    assert_eq!(body["invoices_count"], 1);
+    let task_id = body["task_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        first.header("location"),
+        Some(format!("/api/v1/tasks/{task_id}").as_str())
+    );
+    assert_eq!(kv.writes.get(), 2, "one claim and one task write");
+
+    // A reformatted retry a minute later is the same deletion: the first response, no write.
+    let retry = r#"{ "invoices": [ { "clinic_id": "clinic-1", "invoice_id": "inv-1" } ] }"#;
+    let again = canonical(retry, "k-1").send(&kv, &cfg, later(60));
+    assert_eq!(again.status, 202);
+    let mut expected = body.clone();
+    expected["status"] = json!("duplicate");
+    assert_eq!(again.body_json(), expected);
+    assert_eq!(kv.writes.get(), 2, "a duplicate writes nothing");
+
+    let task = get(&format!("/api/v1/tasks/{task_id}")).send(&kv, &cfg, later(61));
+    assert_eq!(task.status, 200);
+    let task = task.body_json();
+    assert_eq!(
+        task["request"]["body"],
+        serde_json::from_str::<Value>(CANONICAL).unwrap()
+    );
+    assert_eq!(task["request"]["headers"]["Idempotency-Key"], "k-1");
+    assert_eq!(task["scheduled_for"], "2026-03-01T12:01:00Z");
+}
+
+#[test]
+fn another_body_with_the_same_key_is_refused_until_the_retention_ends() {
+    let kv = TestStore::default();
+    let cfg = config(&[("idempotency_retention_seconds", "3600")]);
+    assert_eq!(
+        canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0)).status,
+        202
+    );
+    let reuse = canonical(OTHER_CANONICAL, "k-1").send(&kv, &cfg, later(3599));
+    assert_eq!(
+        (reuse.status, problem_type(&reuse)),
+        (422, "idempotency-key-reuse".into())
+    );
+    assert_eq!(
+        reuse.body_json()["errors"][0]["pointer"],
+        "/header/Idempotency-Key"
+    );
+    // Another organization has its own keys.
+    let other_org = post("/api/v1/invoice-deletions", OTHER_CANONICAL.as_bytes())
+        .header("Idempotency-Key", "k-1")
+        .header("X-Organization-Id", "other-org")
+        .send(&kv, &cfg, later(1));
+    assert_eq!(other_org.status, 202);
+
+    // After the retention the key is free: the new body is scheduled, and the first task is
+    // archived, not lost.
+    let fresh = canonical(OTHER_CANONICAL, "k-1").send(&kv, &cfg, later(3600));
+    assert_eq!(fresh.status, 202);
+    assert_eq!(fresh.body_json()["status"], "scheduled");
+    let task_id = fresh.body_json()["task_id"].as_str().unwrap().to_owned();
+    let archived = kv
+        .get(&format!("task/{task_id}/0"))
+        .unwrap()
+        .expect("archived");
+    let archived: Value = serde_json::from_slice(&archived).unwrap();
+    assert_eq!(
+        archived["conversion"]["request"]["body"]["invoices"][0]["invoice_id"],
+        "inv-1"
+    );
+    assert_eq!(archived["generation"], 0);
+    let dup = canonical(OTHER_CANONICAL, "k-1").send(&kv, &cfg, later(3601));
+    assert_eq!(dup.body_json()["status"], "duplicate");
+}
+
+#[test]
+fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_gives_its_claim_back() {
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    let task_id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
+    // The first delivery holds the claim but has not stored its task yet.
+    kv.increment(&format!("claim/{task_id}/0"), 1).unwrap();
+    let second = canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0));
+    assert_eq!(
+        (second.status, problem_type(&second)),
+        (409, "conflict".into())
+    );
+    assert_eq!(second.header("retry-after"), Some("1"));
+    assert_eq!(
+        kv.increment(&format!("claim/{task_id}/0"), 0).unwrap(),
+        1,
+        "claim given back"
+    );
+    assert!(kv.get(&format!("task/{task_id}")).unwrap().is_none());
+}
+
+#[test]
+fn a_storage_failure_keeps_a_dead_letter_answers_503_and_frees_the_key_for_the_retry() {
+    let failing = TestStore {
+        fail_prefix: Some("task/"),
+        ..TestStore::default()
+    };
+    let cfg = config(&[]);
+    let r = canonical(CANONICAL, "k-1").send(&failing, &cfg, at(T0));
+    assert_eq!((r.status, problem_type(&r)), (503, "unavailable".into()));
+    assert_eq!(r.header("retry-after"), Some("5"));
+    let letters = get("/api/v1/dead-letters")
+        .send(&failing, &cfg, at(T0))
+        .body_json();
+    let letter = &letters["dead_letters"][0]["letter"];
+    assert_eq!(letter["body"], CANONICAL);
+    assert_eq!(letter["route"], "POST /api/v1/invoice-deletions");
+    assert!(letter["reason"].as_str().unwrap().contains("disk full"));
+    assert!(letter["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "Idempotency-Key"));
+
+    // The store recovers (same data, no failure): the provider's retry schedules.
+    let healthy = TestStore {
+        inner: std::mem::take(&mut { failing }.inner),
+        ..TestStore::default()
+    };
+    let retry = canonical(CANONICAL, "k-1").send(&healthy, &cfg, later(5));
+    assert_eq!(retry.status, 202);
+    assert_eq!(retry.body_json()["status"], "scheduled");
+}
+
+#[test]
+fn a_misconfigured_variable_is_a_503_with_a_dead_letter_and_never_echoes_the_value() {
+    let kv = TestStore::default();
+    let cfg = config(&[("mercoa_webhook_secret", "whsec_%%not-base64%%")]);
+    let body = payload("mercoa/00-doc-example-verbatim.json");
+    let r = post("/api/v1/webhooks/mercoa/acme-vet", &body).send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 503);
+    let text = String::from_utf8(r.body.clone()).unwrap();
+    assert!(!text.contains("not-base64"));
+    let letters = get("/api/v1/dead-letters")
+        .send(&kv, &config(&[]), at(T0))
+        .body_json();
+    assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
+    assert!(letters["dead_letters"][0]["letter"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("mercoa_webhook_secret"));
+}
+
+#[test]
+fn webhook_routes_answer_with_each_providers_documented_status() {
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    let cases = [
+        ("mercoa", "mercoa/00-doc-example-verbatim.json", "", 200),
+        (
+            "willsuite",
+            "willsuite/01-doc-example-verbatim.json",
+            "clinic_id=clinic-9",
+            202,
+        ),
+        (
+            "highlevel",
+            "highlevel/01-webhook-doc-example-verbatim.json",
+            "",
+            200,
+        ),
+        (
+            "auto",
+            "highlevel/05-webhook-minimal-identifiers-only.json",
+            "",
+            200,
+        ),
+    ];
+    for (source, file, query, status) in cases {
+        let body = payload(file);
+        let path = format!("/api/v1/webhooks/{source}/acme-vet");
+        let r = post(&path, &body).query(query).send(&kv, &cfg, at(T0));
+        assert_eq!(r.status, status, "{source}: {r:?}");
+        assert_eq!(r.body_json()["status"], "scheduled", "{source}");
+        let again = post(&path, &body).query(query).send(&kv, &cfg, later(1));
+        assert_eq!(
+            (again.status, again.body_json()["status"].clone()),
+            (status, json!("duplicate"))
+        );
+    }
+    // WillSuite names no clinic: without ?clinic_id= it is unmappable, and nothing is kept.
+    let before = kv.keys().unwrap().len();
+    let body = payload("willsuite/01-doc-example-verbatim.json");
+    let r = post("/api/v1/webhooks/willsuite/acme-vet", &body).send(&kv, &cfg, at(T0));
+    assert_eq!((r.status, problem_type(&r)), (422, "unmappable".into()));
+    assert_eq!(kv.keys().unwrap().len(), before);
+}
+
+#[test]
+fn bad_requests_get_problems_and_leave_no_state() {
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    let big = vec![b' '; 2 << 20];
+    let cases: Vec<(Call<'_>, u16, &str, &str)> = vec![
+        (canonical("{not json", "k"), 400, "invalid-json", ""),
+        (
+            Call {
+                headers: vec![("Content-Type".into(), "text/plain".into())],
+                ..canonical(CANONICAL, "k")
+            },
+            415,
+            "unsupported-media-type",
+            "/header/Content-Type",
+        ),
+        (
+            canonical(CANONICAL, "k").header("Content-Type", "x"),
+            202,
+            "",
+            "",
+        ),
+        (
+            post("/api/v1/invoice-deletions", CANONICAL.as_bytes())
+                .header("X-Organization-Id", "o"),
+            400,
+            "missing-header",
+            "/header/Idempotency-Key",
+        ),
+        (
+            post("/api/v1/invoice-deletions", CANONICAL.as_bytes()).header("Idempotency-Key", "k"),
+            400,
+            "missing-header",
+            "/header/X-Organization-Id",
+        ),
+        (
+            canonical(CANONICAL, "has space"),
+            400,
+            "invalid-header",
+            "/header/Idempotency-Key",
+        ),
+        (
+            post("/api/v1/webhooks/mercoa/acme", &big),
+            413,
+            "payload-too-large",
+            "",
+        ),
+        (
+            post("/api/v1/webhooks/stripe/acme", b"{}"),
+            404,
+            "not-found",
+            "",
+        ),
+        (post("/api/v1/webhooks/mercoa", b"{}"), 404, "not-found", ""),
+        (
+            post("/api/v1/webhooks/auto/acme", br#"{"hello":1}"#),
+            422,
+            "unknown-format",
+            "",
+        ),
+        (
+            get("/api/v1/invoice-deletions"),
+            405,
+            "method-not-allowed",
+            "",
+        ),
+        (get("/nope"), 404, "not-found", ""),
+        (get("/api/v1/tasks/not-a-task"), 404, "not-found", ""),
+        (
+            get(
+                &"/api/v1/tasks/0000000000000000000000000000000000000000000000000000000000000000"[..],
+            ),
+            404,
+            "not-found",
+            "",
+        ),
+    ];
+    for (call, status, kind, pointer) in &cases {
+        let r = call.send(&kv, &cfg, at(T0));
+        assert_eq!(r.status, *status, "{} {}: {r:?}", call.method, call.path);
+        if *status >= 400 {
+            assert_eq!(problem_type(&r), *kind);
+            if !pointer.is_empty() {
+                assert_eq!(r.body_json()["errors"][0]["pointer"], *pointer, "{kind}");
+            }
+        }
+    }
+    // Only the one valid request left anything behind (its claim and its task).
+    assert_eq!(kv.keys().unwrap().len(), 2, "{:?}", kv.keys());
+    let r = get("/api/v1/invoice-deletions").send(&kv, &cfg, at(T0));
+    assert_eq!(r.header("allow"), Some("POST"));
+}
+
+#[test]
+fn health_schemas_and_dry_run_conversion() {
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    assert_eq!(
+        get("/healthz").send(&kv, &cfg, at(T0)).body_json(),
+        json!({"status": "ok"})
+    );
+    let s = get("/schemas/mercoa.json").send(&kv, &cfg, at(T0));
+    assert_eq!(
+        (s.status, s.header("content-type")),
+        (200, Some("application/schema+json"))
+    );
+    assert!(s.body_json()["$schema"].is_string());
+    assert_eq!(
+        get("/schemas/stripe.json").send(&kv, &cfg, at(T0)).status,
+        404
+    );
+    let body = payload("willsuite/01-doc-example-verbatim.json");
+    let r = post("/api/v1/convert", &body)
+        .query("organization_id=acme-vet&clinic_id=clinic%209")
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 200, "{r:?}");
+    let c = r.body_json();
+    assert_eq!(c["source"], "willsuite");
+    assert_eq!(
+        c["request"]["body"]["invoice_lines"][0]["clinic_id"],
+        "clinic 9"
+    );
+    assert_eq!(kv.writes.get(), 0, "a dry run stores nothing");
+}
+
+#[test]
+fn api_keys_guard_the_canonical_and_admin_routes_and_a_canonical_body_on_auto() {
+    let kv = TestStore::default();
+    let cfg = config(&[("api_keys", "old-key, new-key")]);
+    let r = canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0));
+    assert_eq!((r.status, problem_type(&r)), (401, "unauthorized".into()));
+    assert_eq!(r.body_json()["errors"][0]["pointer"], "/header/X-API-Key");
+    let r = canonical(CANONICAL, "k-1")
+        .header("X-API-Key", "wrong")
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 401);
+    let r = canonical(CANONICAL, "k-1")
+        .header("X-API-Key", "new-key")
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 202);
+    let task_id = r.body_json()["task_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tasks/{task_id}");
+    assert_eq!(get(&path).send(&kv, &cfg, at(T0)).status, 401);
+    assert_eq!(
+        get(&path)
+            .header("X-API-Key", "old-key")
+            .send(&kv, &cfg, at(T0))
+            .status,
+        200
+    );
+    assert_eq!(
+        get("/api/v1/dead-letters").send(&kv, &cfg, at(T0)).status,
+        401
+    );
+    // The auto webhook route does not open a side door to the canonical contract.
+    let r = post("/api/v1/webhooks/auto/acme-vet", CANONICAL.as_bytes())
+        .header("Idempotency-Key", "k-2")
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 401);
+    // Provider routes stay open unless their own secret is set.
+    let body = payload("mercoa/00-doc-example-verbatim.json");
+    assert_eq!(
+        post("/api/v1/webhooks/mercoa/acme-vet", &body)
+            .send(&kv, &cfg, at(T0))
+            .status,
+        200
+    );
+}
+
+fn signed<'a>(body: &'a [u8], id: &str, ts: i64, signature: &str) -> Call<'a> {
+    post("/api/v1/webhooks/mercoa/acme-vet", body)
+        .header("webhook-id", id)
+        .header("webhook-timestamp", &ts.to_string())
+        .header("webhook-signature", signature)
+}
+
+#[test]
+fn standard_webhooks_signatures_are_required_once_a_secret_is_set() {
+    let kv = TestStore::default();
+    let new_secret = "whsec_bmV3LXNlY3JldC1ieXRlcy0wMDAx";
+    let cfg = config(&[("mercoa_webhook_secret", &format!("{SECRET} {new_secret}"))]);
+    let body = payload("mercoa/00-doc-example-verbatim.json");
+    let now = at(T0);
+    let ts = now.unix_seconds();
+    let old = WebhookSecret::parse(SECRET).unwrap();
+    let new = WebhookSecret::parse(new_secret).unwrap();
+    let good = old.sign("msg_1", ts, &body);
+
+    let refused = |call: Call<'_>, pointer: &str| {
+        let r = call.send(&kv, &cfg, now);
+        assert_eq!(
+            (r.status, problem_type(&r)),
+            (401, "unauthorized".into()),
+            "{pointer}"
+        );
+        assert_eq!(r.body_json()["errors"][0]["pointer"], pointer);
+    };
+    refused(
+        post("/api/v1/webhooks/mercoa/acme-vet", &body),
+        "/header/webhook-id",
+    );
+    refused(
+        signed(&body, "msg_1", ts, "v1,"),
+        "/header/webhook-signature",
+    );
+    refused(
+        signed(
+            &body,
+            "msg_1",
+            ts - 301,
+            &old.sign("msg_1", ts - 301, &body),
+        ),
+        "/header/webhook-timestamp",
+    );
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    refused(
+        signed(&tampered, "msg_1", ts, &good),
+        "/header/webhook-signature",
+    );
+    refused(
+        signed(&body, "msg_2", ts, &good),
+        "/header/webhook-signature",
+    );
+    assert!(
+        kv.keys().unwrap().is_empty(),
+        "refused deliveries leave nothing"
+    );
+
+    // Rotation: the sender signs with both secrets; either alone also verifies.
+    let both = format!("{} {}", new.sign("msg_1", ts, &body), good);
+    assert_eq!(
+        signed(&body, "msg_1", ts, &both)
+            .send(&kv, &cfg, now)
+            .status,
+        200
+    );
+    let only_new = new.sign("msg_1", ts + 10, &body);
+    let r = signed(&body, "msg_1", ts + 10, &only_new).send(&kv, &cfg, later(10));
+    assert_eq!(
+        (r.status, r.body_json()["status"].clone()),
+        (200, json!("duplicate"))
+    );
+    // Svix header names are accepted too.
+    let r = post("/api/v1/webhooks/mercoa/acme-vet", &body)
+        .header("svix-id", "msg_1")
+        .header("svix-timestamp", &ts.to_string())
+        .header("svix-signature", &good)
+        .send(&kv, &cfg, now);
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn highlevel_signatures_ed25519_and_legacy_rsa() {
+    let fixtures = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let rsa_pem =
+        std::fs::read_to_string(format!("{fixtures}/highlevel-test-rsa.pub.pem")).unwrap();
+    let rsa_body = std::fs::read(format!("{fixtures}/highlevel-delivery.json")).unwrap();
+    let rsa_sig =
+        std::fs::read_to_string(format!("{fixtures}/highlevel-delivery.x-wh-signature")).unwrap();
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let ed_pem = {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        signing
+            .verifying_key()
+            .to_public_key_pem(Default::default())
+            .unwrap()
+    };
+    let cfg = config(&[
+        ("highlevel_ed25519_public_key", &ed_pem),
+        ("highlevel_rsa_public_key", &rsa_pem),
+    ]);
+    let kv = TestStore::default();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let route = "/api/v1/webhooks/highlevel/acme-vet";
+
+    let r = post(route, &rsa_body).send(&kv, &cfg, at(T0));
+    assert_eq!(
+        (r.status, r.body_json()["errors"][0]["pointer"].clone()),
+        (401, json!("/header/x-ghl-signature"))
+    );
+    let r = post(route, &rsa_body)
+        .header("x-wh-signature", rsa_sig.trim())
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 200, "legacy RSA signature: {r:?}");
+
+    let body = payload("highlevel/01-webhook-doc-example-verbatim.json");
+    let sig = b64(&signing.sign(&body).to_bytes());
+    let r = post(route, &body)
+        .header("x-ghl-signature", &sig)
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 200, "Ed25519 signature: {r:?}");
+    // The RSA signature of another body, an Ed25519 signature over a changed body, garbage.
+    let mut changed = body.clone();
+    changed.push(b'\n');
+    for (name, value, bytes) in [
+        ("x-wh-signature", rsa_sig.trim().to_owned(), body.clone()),
+        ("x-ghl-signature", sig.clone(), changed),
+        ("x-ghl-signature", "not base64!".to_owned(), body.clone()),
+    ] {
+        let r = post(route, &bytes)
+            .header(name, &value)
+            .send(&kv, &cfg, at(T0));
+        assert_eq!(r.status, 401, "{name}");
+    }
+    // Ed25519 only: the RSA header is no longer accepted.
+    let ed_only = config(&[("highlevel_ed25519_public_key", &ed_pem)]);
+    let r = post(route, &rsa_body)
+        .header("x-wh-signature", rsa_sig.trim())
+        .send(&kv, &ed_only, at(T0));
+    assert_eq!(r.status, 401);
+}

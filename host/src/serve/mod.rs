@@ -1,0 +1,347 @@
+//! `tombstone serve`: the Spin component hosted in wasmtime, as Spin hosts it — the WASI 0.2
+//! proxy world (wasmtime-wasi + wasmtime-wasi-http), Spin's key-value and variables interfaces
+//! (see [`spin`]), a fresh instance per request from one `InstancePre` on the pooling allocator —
+//! plus the browser playground's static files at `/playground/`, as `spin.toml`'s fileserver
+//! component serves them.
+
+pub mod kv;
+pub mod spin;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use self::kv::Sqlite;
+use self::spin::{SpinHost, SpinView, Variables};
+
+/// File name of the Spin component (`cargo run --release -p xtask -- spin` writes it to
+/// `target/wasm/`).
+pub const SPIN_COMPONENT_FILE: &str = "tombstone_spin.wasm";
+
+/// Largest request body the host passes to the component; the component itself refuses bodies
+/// over the SPEC's 1 MiB with a 413 problem, this only bounds what a request can make it buffer.
+pub const MAX_REQUEST_BYTES: u64 = 8 << 20;
+
+/// Wall-clock budget of one request inside the component.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Epoch tick: the timeout's resolution.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Where the key-value store lives.
+#[derive(Debug, Clone)]
+pub enum KvLocation {
+    /// A SQLite file (created if absent).
+    File(PathBuf),
+    /// Memory, gone when the process exits.
+    Memory,
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0: any free port; the chosen address is printed).
+    pub listen: SocketAddr,
+    /// The Spin component.
+    pub component: PathBuf,
+    /// The key-value store.
+    pub kv: KvLocation,
+    /// `--var NAME=VALUE` overrides.
+    pub variables: Vec<(String, String)>,
+    /// The playground's folder, served at `/playground/`, if present.
+    pub www: Option<PathBuf>,
+    /// Fault injection for tests: writes to keys with this prefix fail.
+    pub fail_writes_to: Option<String>,
+}
+
+/// Per-request store data.
+struct RequestState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    spin: SpinHost,
+}
+
+impl WasiView for RequestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for RequestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+fn spin_view(state: &mut RequestState) -> SpinView<'_> {
+    SpinView {
+        table: &mut state.table,
+        host: &state.spin,
+    }
+}
+
+/// The loaded app, shared by every connection.
+struct Server {
+    pre: ProxyPre<RequestState>,
+    spin: SpinHost,
+    www: Option<PathBuf>,
+}
+
+/// The engine: pooling allocator, epoch interruption for the request timeout.
+fn engine() -> anyhow::Result<Engine> {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling.total_component_instances(1000);
+    pooling.total_memories(1000);
+    pooling.total_tables(1000);
+    pooling.max_memory_size(64 << 20);
+    pooling.linear_memory_keep_resident(1 << 20);
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    config.epoch_interruption(true);
+    Ok(Engine::new(&config)?)
+}
+
+impl Server {
+    fn load(options: &ServeOptions) -> anyhow::Result<Server> {
+        let engine = engine()?;
+        let component = Component::from_file(&engine, &options.component).with_context(|| {
+            format!(
+                "cannot load the Spin component at {}; build it with \
+                 `cargo run --release -p xtask -- spin`",
+                options.component.display()
+            )
+        })?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        spin::add_to_linker(&mut linker, spin_view)?;
+        let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
+        let kv = match &options.kv {
+            KvLocation::File(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                Sqlite::open(path).with_context(|| {
+                    format!("cannot open the key-value store {}", path.display())
+                })?
+            }
+            KvLocation::Memory => Sqlite::in_memory()?,
+        }
+        .fail_writes_to(options.fail_writes_to.clone());
+        let declared: Vec<&str> = tombstone_edge::config::VARIABLES
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        let variables = Variables::new(&declared, std::env::vars(), &options.variables)?;
+        Ok(Server {
+            pre,
+            spin: SpinHost {
+                kv,
+                variables: Arc::new(variables),
+            },
+            www: options.www.clone(),
+        })
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        req: hyper::Request<hyper::body::Incoming>,
+    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
+        if let Some(rest) = req.uri().path().strip_prefix("/playground") {
+            return Ok(self.static_file(rest));
+        }
+        let too_long = req
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .is_some_and(|len| len > MAX_REQUEST_BYTES);
+        if too_long {
+            let problem = tombstone_core::too_large(
+                usize::try_from(MAX_REQUEST_BYTES).unwrap_or(usize::MAX) + 1,
+                tombstone_core::limits::MAX_SOURCE_BODY_BYTES,
+                "body",
+            );
+            return Ok(response(
+                413,
+                "application/problem+json",
+                problem.to_json().into(),
+            ));
+        }
+        let mut store = Store::new(
+            self.pre.engine(),
+            RequestState {
+                wasi: WasiCtx::builder().inherit_stderr().build(),
+                http: WasiHttpCtx::new(),
+                table: ResourceTable::new(),
+                spin: self.spin.clone(),
+            },
+        );
+        store.set_epoch_deadline((REQUEST_TIMEOUT.as_millis() / TICK.as_millis()) as u64);
+        store.epoch_deadline_trap();
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let pre = self.pre.clone();
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => {
+                let e = match task.await {
+                    Ok(Ok(())) => anyhow::anyhow!("the component never set a response"),
+                    Ok(Err(e)) => e,
+                    Err(e) => e.into(),
+                };
+                Err(e.context("the component failed"))
+            }
+        }
+    }
+
+    /// `/playground/<file>` from the www folder; `/playground/` is its `index.html`.
+    fn static_file(&self, rest: &str) -> hyper::Response<HyperOutgoingBody> {
+        let Some(www) = &self.www else {
+            return response(
+                404,
+                "text/plain",
+                "the playground is not served here\n".into(),
+            );
+        };
+        let relative = match rest.trim_start_matches('/') {
+            "" => "index.html",
+            r => r,
+        };
+        let safe = Path::new(relative)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if rest.is_empty() {
+            // `/playground` → `/playground/`, so the page's relative URLs resolve.
+            let mut r = response(308, "text/plain", Bytes::new());
+            r.headers_mut().insert(
+                hyper::header::LOCATION,
+                hyper::header::HeaderValue::from_static("/playground/"),
+            );
+            return r;
+        }
+        match std::fs::read(www.join(relative)) {
+            Ok(bytes) if safe => response(200, content_type(relative), bytes.into()),
+            _ => response(404, "text/plain", "not found\n".into()),
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn response(status: u16, content_type: &str, body: Bytes) -> hyper::Response<HyperOutgoingBody> {
+    let mut r = hyper::Response::new(
+        Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *r.status_mut() = hyper::StatusCode::from_u16(status).expect("a valid status");
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_str(content_type).expect("a valid header"),
+    );
+    r
+}
+
+/// Runs the server until the process is stopped. Prints `listening on http://ADDR` once ready.
+pub fn run(options: ServeOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(options))
+}
+
+async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let server = Arc::new(Server::load(&options)?);
+    let engine = server.pre.engine().clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(TICK);
+        engine.increment_epoch();
+    });
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let kv = match &options.kv {
+        KvLocation::File(path) => path.display().to_string(),
+        KvLocation::Memory => "memory".into(),
+    };
+    println!(
+        "tombstone: listening on http://{} (component {}, key-value {kv})",
+        listener.local_addr()?,
+        options.component.display()
+    );
+    loop {
+        let (client, _) = listener.accept().await?;
+        let server = server.clone();
+        tokio::task::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let server = server.clone();
+                async move {
+                    match server.handle(req).await {
+                        Ok(r) => Ok::<_, std::convert::Infallible>(r),
+                        Err(e) => {
+                            eprintln!("tombstone: request failed: {e:#}");
+                            let problem = tombstone_core::Problem::new(
+                                tombstone_core::ProblemKind::Unavailable,
+                                "The request could not be processed; retry later.",
+                            );
+                            Ok(response(
+                                503,
+                                "application/problem+json",
+                                problem.to_json().into(),
+                            ))
+                        }
+                    }
+                }
+            });
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(client), service)
+                .await;
+        });
+    }
+}
