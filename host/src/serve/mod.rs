@@ -125,13 +125,15 @@ fn engine() -> anyhow::Result<Engine> {
 impl Server {
     fn load(options: &ServeOptions) -> anyhow::Result<Server> {
         let engine = engine()?;
-        let component = Component::from_file(&engine, &options.component).with_context(|| {
-            format!(
-                "cannot load the Spin component at {}; build it with \
+        let component = Component::from_file(&engine, &options.component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "cannot load the Spin component at {}; build it with \
                  `cargo run --release -p xtask -- spin`",
-                options.component.display()
-            )
-        })?;
+                    options.component.display()
+                )
+            })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -219,7 +221,7 @@ impl Server {
             Err(_) => {
                 let e = match task.await {
                     Ok(Ok(())) => anyhow::anyhow!("the component never set a response"),
-                    Ok(Err(e)) => e,
+                    Ok(Err(e)) => anyhow::Error::from(e),
                     Err(e) => e.into(),
                 };
                 Err(e.context("the component failed"))

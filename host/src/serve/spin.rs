@@ -14,19 +14,23 @@ use wasmtime::component::{Resource, ResourceTable};
 
 use super::kv::Sqlite;
 
-wasmtime::component::bindgen!({
-    path: "wit",
-    world: "tombstone:host/spin-imports",
-    imports: { default: trappable },
-    with: {
-        "fermyon:spin/key-value.store": KvStore,
-        "wasi:keyvalue/store.bucket": Bucket,
-        "wasi:keyvalue/atomics.cas": Cas,
-    },
-});
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "tombstone:host/spin-imports",
+        imports: { default: trappable },
+        with: {
+            "fermyon:spin/key-value.store": super::KvStore,
+            "wasi:keyvalue/store.bucket": super::Bucket,
+            "wasi:keyvalue/atomics.cas": super::Cas,
+        },
+    });
+}
 
-use fermyon::spin::{key_value, variables};
-use wasi::keyvalue::{atomics, store as wasi_store};
+use bindings::fermyon::spin::{key_value, variables};
+use bindings::wasi::keyvalue::{atomics, store as wasi_store};
+use bindings::SpinImports;
 
 /// The only key-value store label the component may open.
 pub const DEFAULT_STORE: &str = "default";
@@ -106,7 +110,7 @@ pub fn add_to_linker<T: Send + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
     view: fn(&mut T) -> SpinView<'_>,
 ) -> anyhow::Result<()> {
-    SpinImports::add_to_linker::<T, SpinData>(linker, view)
+    Ok(SpinImports::add_to_linker::<T, SpinData>(linker, view)?)
 }
 
 struct SpinData;

@@ -1,0 +1,483 @@
+//! End to end over real HTTP: `tombstone serve` (the Spin component in our wasmtime host, with a
+//! SQLite key-value store) on loopback, driven by a minimal HTTP/1.1 client.
+//!
+//! Needs the Spin component: `cargo run --release -p xtask -- spin` (CI builds it first).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tombstone_core::signature::WebhookSecret;
+use tombstone_tests::{conformance_dir, load_cases};
+
+/// A running `tombstone serve`; killed (SIGKILL) on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(kv: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--kv"])
+            .arg(kv)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tombstone serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Server { child, addr }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) before reading a large body; a reset then is fine.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        Reply::parse(&raw)
+    }
+
+    fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        self.request("POST", path, &all, body)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Reply {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete response head");
+        let head = std::str::from_utf8(&raw[..split]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: BTreeMap<String, String> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.get("transfer-encoding").map(String::as_str) == Some("chunked") {
+            body = dechunk(&body);
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn problem(&self) -> (u16, String, String) {
+        assert_eq!(
+            self.headers.get("content-type").map(String::as_str),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
+        let v = self.json();
+        (
+            self.status,
+            v["type"]
+                .as_str()
+                .unwrap()
+                .replace("urn:tombstone:problem:", ""),
+            v["errors"][0]["pointer"].as_str().unwrap_or("").to_owned(),
+        )
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
+                .unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
+        body = &body[line_end + 2 + size + 2..];
+    }
+}
+
+/// A fresh folder for one test's key-value file.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("kv.sqlite")
+}
+
+/// Every row of the key-value file, as keys.
+fn stored_keys(kv: &Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(kv).unwrap();
+    let mut statement = db
+        .prepare("SELECT key FROM spin_key_value ORDER BY key")
+        .unwrap();
+    let keys = statement.query_map([], |row| row.get(0)).unwrap();
+    keys.collect::<Result<_, _>>().unwrap()
+}
+
+const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
+
+fn canonical(server: &Server, key: &str, body: &str) -> Reply {
+    server.post(
+        "/api/v1/invoice-deletions",
+        &[("Idempotency-Key", key), ("X-Organization-Id", "acme-vet")],
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
+    let kv = scratch("samples");
+    let server = Server::start(&kv, &[]);
+    let mut checked = 0;
+    for (n, case) in load_cases().into_iter().enumerate() {
+        let Some(expected) = case.expect.get("conversion") else {
+            continue;
+        };
+        let shared = case.payload_file.as_deref().is_some_and(|f| {
+            ["mercoa/", "willsuite/", "highlevel/"]
+                .iter()
+                .any(|dir| f.starts_with(&format!("payloads/{dir}")))
+        });
+        if !shared || case.context.delay_seconds.unwrap_or(0) != 0 {
+            continue;
+        }
+        // One organization per case: cases reuse payloads with other clinics, and the same
+        // key with another body would (rightly) be refused as reuse.
+        let org = format!("e2e-{n}");
+        let source = expected["source"].as_str().unwrap();
+        let route = match &case.context.source {
+            Some(forced) if forced != "auto" => forced.clone(),
+            _ => "auto".to_owned(),
+        };
+        let mut path = format!("/api/v1/webhooks/{route}/{org}");
+        if let Some(clinic) = &case.context.clinic_id {
+            path.push_str(&format!("?clinic_id={}", clinic.replace(' ', "%20")));
+        }
+        let mut headers = vec![];
+        if let Some(key) = &case.context.idempotency_key {
+            headers.push(("Idempotency-Key", key.as_str()));
+        }
+        let reply = server.post(&path, &headers, &case.payload_bytes());
+        let status = if source == "willsuite" { 202 } else { 200 };
+        assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
+        let body = reply.json();
+        let key = expected["request"]["headers"]["Idempotency-Key"]
+            .as_str()
+            .unwrap();
+        let task_id = tombstone_core::task_id(&org, key).unwrap().to_string();
+        assert_eq!(body["status"], "scheduled", "{}", case.name);
+        assert_eq!(body["task_id"], task_id.as_str(), "{}", case.name);
+        assert_eq!(body["idempotency_key"], key, "{}", case.name);
+        assert_eq!(body["invoices_count"], expected["invoices_count"]);
+        assert_eq!(body["invoice_lines_count"], expected["invoice_lines_count"]);
+        let task = server.get(&format!("/api/v1/tasks/{task_id}"));
+        assert_eq!(task.status, 200, "{}", case.name);
+        let task = task.json();
+        assert_eq!(
+            task["request"]["body"], expected["request"]["body"],
+            "{}",
+            case.name
+        );
+        assert_eq!(task["warnings"], expected["warnings"], "{}", case.name);
+        assert_eq!(task["received_at"], body["received_at"]);
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} shared-sample cases ran");
+    let letters = server.get("/api/v1/dead-letters").json();
+    assert_eq!(letters["dead_letters"], json!([]));
+}
+
+#[test]
+fn routes_duplicates_reuse_and_the_dry_run() {
+    let kv = scratch("routes");
+    let server = Server::start(&kv, &["--var", "schedule_delay_seconds=90"]);
+    assert_eq!(server.get("/healthz").json(), json!({"status": "ok"}));
+    let schema = server.get("/schemas/canonical-request.json");
+    assert_eq!(schema.status, 200);
+    assert_eq!(schema.headers["content-type"], "application/schema+json");
+    assert_eq!(server.get("/schemas/nope.json").problem().0, 404);
+    assert_eq!(server.get("/nope").problem().1, "not-found");
+    assert_eq!(
+        server.get("/api/v1/invoice-deletions").problem().1,
+        "method-not-allowed"
+    );
+
+    let first = canonical(&server, "k-1", CANONICAL);
+    assert_eq!(first.status, 202);
+    let first = first.json();
+    assert_eq!(first["status"], "scheduled");
+    let received =
+        tombstone_core::Timestamp::parse(first["received_at"].as_str().unwrap()).unwrap();
+    let scheduled =
+        tombstone_core::Timestamp::parse(first["scheduled_for"].as_str().unwrap()).unwrap();
+    assert_eq!(scheduled.unix_seconds() - received.unix_seconds(), 90);
+
+    let again = canonical(&server, "k-1", CANONICAL);
+    let mut expected = first.clone();
+    expected["status"] = json!("duplicate");
+    assert_eq!((again.status, again.json()), (202, expected));
+    let reuse = canonical(
+        &server,
+        "k-1",
+        r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"c"}]}"#,
+    );
+    assert_eq!(
+        reuse.problem(),
+        (
+            422,
+            "idempotency-key-reuse".into(),
+            "/header/Idempotency-Key".into()
+        )
+    );
+
+    let dry = server.post(
+        "/api/v1/convert?organization_id=acme-vet",
+        &[],
+        &std::fs::read(conformance_dir().join("payloads/mercoa/00-doc-example-verbatim.json"))
+            .unwrap(),
+    );
+    assert_eq!(dry.status, 200);
+    assert_eq!(dry.json()["source"], "mercoa");
+    // Claim + task of k-1 only: the dry run, the duplicate and the reuse stored nothing.
+    let keys = stored_keys(&kv);
+    assert_eq!(keys.len(), 2, "{keys:?}");
+}
+
+#[test]
+fn fifty_concurrent_deliveries_of_one_key_schedule_exactly_once() {
+    let kv = scratch("concurrent");
+    let server = std::sync::Arc::new(Server::start(&kv, &[]));
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                let r = canonical(&server, "race-1", CANONICAL);
+                match r.status {
+                    202 => r.json()["status"].as_str().unwrap().to_owned(),
+                    409 => "conflict".to_owned(),
+                    other => panic!("unexpected {other}: {r:?}"),
+                }
+            })
+        })
+        .collect();
+    let outcomes: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let count = |what: &str| outcomes.iter().filter(|o| *o == what).count();
+    assert_eq!(count("scheduled"), 1, "{outcomes:?}");
+    assert_eq!(
+        count("scheduled") + count("duplicate") + count("conflict"),
+        50
+    );
+    let tasks: Vec<String> = stored_keys(&kv)
+        .into_iter()
+        .filter(|k| k.starts_with("task/"))
+        .collect();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    // Once the first is stored, every retry is its duplicate.
+    assert_eq!(
+        canonical(&server, "race-1", CANONICAL).json()["status"],
+        "duplicate"
+    );
+}
+
+#[test]
+fn a_killed_server_restarts_with_every_accepted_deletion() {
+    let kv = scratch("restart");
+    let server = Server::start(&kv, &[]);
+    let accepted: Vec<Value> = (0..10)
+        .map(|i| {
+            let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
+            let r = canonical(&server, &format!("restart-{i}"), &body);
+            assert_eq!(r.status, 202);
+            r.json()
+        })
+        .collect();
+    server.kill(); // SIGKILL: no shutdown hook runs
+
+    let server = Server::start(&kv, &[]);
+    for (i, first) in accepted.iter().enumerate() {
+        let task = server.get(&format!(
+            "/api/v1/tasks/{}",
+            first["task_id"].as_str().unwrap()
+        ));
+        assert_eq!(task.status, 200, "task {i} lost");
+        assert_eq!(task.json()["received_at"], first["received_at"]);
+        let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
+        let again = canonical(&server, &format!("restart-{i}"), &body).json();
+        assert_eq!(again["status"], "duplicate");
+        assert_eq!(again["received_at"], first["received_at"]);
+    }
+}
+
+#[test]
+fn bad_inputs_get_problem_json_and_leave_no_state() {
+    let kv = scratch("bad");
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let server = Server::start(&kv, &["--var", &format!("mercoa_webhook_secret={secret}")]);
+    let mercoa =
+        std::fs::read(conformance_dir().join("payloads/mercoa/00-doc-example-verbatim.json"))
+            .unwrap();
+    let id_org = [("Idempotency-Key", "k"), ("X-Organization-Id", "acme-vet")];
+    let route = "/api/v1/invoice-deletions";
+    let cases: Vec<(Reply, (u16, &str, &str))> = vec![
+        (
+            server.post(route, &id_org, b"{not json"),
+            (400, "invalid-json", ""),
+        ),
+        (
+            server.request(
+                "POST",
+                route,
+                &[("Content-Type", "text/plain"), id_org[0], id_org[1]],
+                CANONICAL.as_bytes(),
+            ),
+            (415, "unsupported-media-type", "/header/Content-Type"),
+        ),
+        (
+            server.post("/api/v1/webhooks/auto/acme-vet", &[], &vec![b' '; 2 << 20]),
+            (413, "payload-too-large", ""),
+        ),
+        (
+            server.post(route, &id_org[..1], CANONICAL.as_bytes()),
+            (400, "missing-header", "/header/X-Organization-Id"),
+        ),
+        (
+            server.post(route, &id_org[1..], CANONICAL.as_bytes()),
+            (400, "missing-header", "/header/Idempotency-Key"),
+        ),
+        (
+            server.post("/api/v1/webhooks/mercoa/acme-vet", &[], &mercoa),
+            (401, "unauthorized", "/header/webhook-id"),
+        ),
+    ];
+    for (reply, expected) in &cases {
+        let (status, kind, pointer) = reply.problem();
+        assert_eq!((status, kind.as_str(), pointer.as_str()), *expected);
+    }
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let good = WebhookSecret::parse(secret)
+        .unwrap()
+        .sign("msg_1", ts, &mercoa);
+    let stale = WebhookSecret::parse(secret)
+        .unwrap()
+        .sign("msg_1", ts - 400, &mercoa);
+    let mut tampered = mercoa.clone();
+    tampered.push(b'\n');
+    let signed = |body: &[u8], ts: i64, sig: &str| {
+        server.post(
+            "/api/v1/webhooks/mercoa/acme-vet",
+            &[
+                ("webhook-id", "msg_1"),
+                ("webhook-timestamp", &ts.to_string()),
+                ("webhook-signature", sig),
+            ],
+            body,
+        )
+    };
+    assert_eq!(
+        signed(&mercoa, ts, "v1,").problem().2,
+        "/header/webhook-signature"
+    );
+    assert_eq!(
+        signed(&mercoa, ts - 400, &stale).problem().2,
+        "/header/webhook-timestamp"
+    );
+    assert_eq!(signed(&tampered, ts, &good).problem().0, 401);
+    assert!(stored_keys(&kv).is_empty(), "{:?}", stored_keys(&kv));
+    // The genuine delivery goes through.
+    assert_eq!(signed(&mercoa, ts, &good).status, 200);
+}
+
+#[test]
+fn a_storage_failure_is_a_dead_letter_and_the_retry_after_recovery_schedules() {
+    let kv = scratch("dead-letter");
+    let server = Server::start(&kv, &["--fail-writes-to", "task/"]);
+    let r = canonical(&server, "k-dl", CANONICAL);
+    assert_eq!(r.problem().1, "unavailable");
+    assert_eq!(r.status, 503);
+    let letters = server.get("/api/v1/dead-letters").json();
+    let letter = &letters["dead_letters"][0]["letter"];
+    assert_eq!(letter["body"], CANONICAL);
+    assert!(letter["reason"].as_str().unwrap().contains("injected"));
+    server.kill();
+
+    let server = Server::start(&kv, &[]);
+    let retry = canonical(&server, "k-dl", CANONICAL);
+    assert_eq!(
+        (retry.status, retry.json()["status"].clone()),
+        (202, json!("scheduled"))
+    );
+    // The dead letter stays for the operator.
+    let letters = server.get("/api/v1/dead-letters").json();
+    assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
+}
