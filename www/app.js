@@ -45,7 +45,9 @@ const GROUPS = { mercoa: 'Mercoa', willsuite: 'WillSuite', highlevel: 'HighLevel
 
 /** The delivery context from the inputs, in the core's RawContext shape. */
 export function context() {
-  const text = (input) => (input.value.trim() === '' ? undefined : input.value.trim());
+  // Values go to the core as typed (it trims and checks them, as for any gateway); only an empty
+  // input means "not given".
+  const text = (input) => (input.value === '' ? undefined : input.value);
   const delay = ui.delay.value.trim();
   return {
     organization_id: text(ui.organization),
@@ -297,11 +299,10 @@ async function pickExample() {
   const file = ui.example.value;
   if (!file) return;
   const response = await fetch(`examples/${file}`);
-  setPayload(await response.text());
-  if (file.startsWith('canonical/') && ui.key.value.trim() === '') {
-    ui.key.value = DEMO_KEY;
-    update();
-  }
+  const text = await response.text();
+  // A canonical request must carry its own key; give an example one so it converts.
+  if (adapter.detect(text) === 'canonical' && ui.key.value === '') ui.key.value = DEMO_KEY;
+  setPayload(text);
 }
 
 function setPayload(text) {
