@@ -68,6 +68,8 @@ export function update() {
   ui.detected.dataset.source = detected ?? '';
   renderSchema(ui.source.value === 'auto' ? detected : ui.source.value);
   clearInvalid();
+  // The core takes a whole number of seconds; anything else is flagged here and left out.
+  if (!/^\d*$/.test(ui.delay.value.trim()) || ui.delay.validity.badInput) ui.delay.setAttribute('aria-invalid', 'true');
   if (text.trim() === '') {
     ui.result.replaceChildren(para('hint', 'Paste a payload, drop a file, or choose an example.'));
     ui.warnings.replaceChildren();

@@ -271,6 +271,28 @@ test('a broken payload highlights the offending place, and a click on the proble
   await context.close();
 });
 
+test('warnings are listed, and each highlights its place in the editor', async (t) => {
+  const withWarnings = cases.filter((c) => c.payload !== undefined && c.expect.conversion?.warnings.length);
+  assert.ok(withWarnings.length >= 3, `only ${withWarnings.length} cases with warnings`);
+  const { context, page, problems } = await open();
+  const at = (value, pointer) =>
+    pointer.split('/').slice(1).reduce((v, token) => v[token.replaceAll('~1', '/').replaceAll('~0', '~')], value);
+  for (const c of withWarnings) {
+    await t.test(c.name, async () => {
+      const shown = await enter(page, c.context, JSON.stringify(c.payload, null, 2));
+      assert.deepStrictEqual(shown, c.expect);
+      const listed = await page.$$eval('#warnings li', (lis) => lis.map((li) => li.textContent));
+      assert.deepStrictEqual(listed, c.expect.conversion.warnings.map((w) => `${w.pointer} ${w.code}: ${w.message}`));
+      for (const w of c.expect.conversion.warnings) {
+        await page.click(`#warnings button[data-pointer="${w.pointer}"]`);
+        assert.equal(await selected(page), JSON.stringify(at(c.payload, w.pointer)), w.pointer);
+      }
+    });
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('the keyboard reaches the example picker, the editor and every input, with visible focus', async () => {
   const { context, page, problems } = await open();
   const order = [];

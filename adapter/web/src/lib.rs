@@ -69,7 +69,10 @@ pub fn schema(name: &str) -> JsValue {
 /// The names of the embedded JSON Schemas.
 #[wasm_bindgen(js_name = schemaNames)]
 pub fn schema_names() -> Vec<String> {
-    core::schemas::NAMES.iter().map(|n| (*n).to_owned()).collect()
+    core::schemas::NAMES
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect()
 }
 
 /// The name of the schema `source` is validated against, or `undefined` for an unknown source.
