@@ -204,6 +204,15 @@ test('detect, taskId and schema through the page module', async () => {
       title: a.schema('canonical-request').title,
       missing: a.schema('nope') ?? null,
       sourceSchema: a.sourceSchema('canonical'),
+      // A context that is not the table's shape is the caller's bug: it throws.
+      thrown: (() => {
+        try {
+          a.convert('{}', { organizationId: 'acme-vet' });
+          return null;
+        } catch (e) {
+          return e.message;
+        }
+      })(),
     };
   }, readFileSync(join(conformance, 'payloads/mercoa/00-doc-example-verbatim.json'), 'utf8'));
   assert.equal(got.detect, 'mercoa');
@@ -215,6 +224,7 @@ test('detect, taskId and schema through the page module', async () => {
   assert.ok(got.title.startsWith('Invoice deletions request'));
   assert.equal(got.missing, null);
   assert.equal(got.sourceSchema, 'canonical-request');
+  assert.match(got.thrown, /unknown field `organizationId`/);
   await context.close();
 });
 

@@ -14,8 +14,8 @@
 //!   holds the `RawContext` fields in snake case (`organization_id`, `clinic_id`,
 //!   `idempotency_key`, `source`, `received_at`, `delay_seconds`), each optional; a missing or
 //!   malformed value comes back as a problem, like everywhere else. Only a `context` that is not
-//!   such an object at all (an unknown field, a number where a string belongs) throws: that is the
-//!   caller's bug, which the WIT plugin's types rule out at compile time.
+//!   such an object at all (an unknown field, a number where a string belongs) throws an `Error`:
+//!   that is the caller's bug, which the WIT plugin's types rule out at compile time.
 //! - `detect(payload: Uint8Array)` → `"mercoa" | "willsuite" | "highlevel" | "canonical"` or
 //!   `undefined`.
 //! - `taskId(organizationId: string, idempotencyKey: string)` → `{task_id: "…"}` or
@@ -34,7 +34,13 @@ use wasm_bindgen::prelude::*;
 /// Converts one delivery: `{conversion: …}` or `{problem: …}` (see the crate docs).
 #[wasm_bindgen]
 pub fn convert(payload: &[u8], context: JsValue) -> Result<JsValue, JsError> {
-    let raw: core::RawContext = serde_wasm_bindgen::from_value(context)
+    // Through JSON text, so the context is read exactly as the conformance table's is (unknown
+    // fields refused, `undefined` and `null` alike absent), not field by field.
+    let text = js_sys::JSON::stringify(&context)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| JsError::new("tombstone: the context is not a JSON object"))?;
+    let raw: core::RawContext = serde_json::from_str(&text)
         .map_err(|e| JsError::new(&format!("tombstone: bad context object: {e}")))?;
     let outcome = raw.parse().and_then(|ctx| core::convert(payload, &ctx));
     let json = match outcome {
