@@ -16,6 +16,7 @@ export function locate(text, pointer) {
   try {
     let start = s.skipWs(text.charCodeAt(0) === 0xfeff ? 1 : 0);
     let end = s.skipValue(start);
+    if (s.skipWs(end) !== text.length) s.fail();
     for (const token of tokens) {
       const child = s.child(start, token);
       if (child === null) return { start, end, exact: false };
