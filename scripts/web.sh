@@ -12,7 +12,7 @@ CARGO_PROFILE_WASM_STRIP=debuginfo \
   cargo build --locked -p tombstone-web --target wasm32-unknown-unknown --profile wasm
 rm -rf www/pkg
 wasm-bindgen --target web --no-typescript --out-dir www/pkg \
-  target/wasm32-unknown-unknown/wasm/tombstone_web.wasm
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/tombstone_web.wasm"
 # wasm-opt from npm's binaryen, installed from the committed lock in scripts/web/ (Debian's
 # binaryen 108 breaks wasm-bindgen's externref table). -Oz: -O3 and -Os come out the same within
 # 0.2 % gzipped.
