@@ -21,6 +21,7 @@ const ui = {
   delay: $('delay'),
   endpoint: $('endpoint'),
   result: $('result'),
+  announce: $('announce'),
   warnings: $('warnings'),
   outputJson: $('output-json'),
   schemaSummary: $('schema-summary'),
@@ -81,6 +82,9 @@ export function update() {
   ui.outputJson.textContent = JSON.stringify(outcome, null, 2);
   if (outcome.conversion) renderConversion(outcome.conversion);
   else renderProblem(outcome.problem);
+  // Screen readers hear the outcome when it changes, not the whole frame on every keystroke.
+  const summary = document.getElementById('status').textContent;
+  if (ui.announce.textContent !== summary) ui.announce.textContent = summary;
 }
 
 function renderConversion(c) {

@@ -137,6 +137,7 @@ test('every shared sample, pasted with its context, shows what the table expects
       const text = readFileSync(join(conformance, file), 'utf8');
       const shown = await enter(page, c.context, text);
       assert.deepStrictEqual(shown, c.expect, `${c.name}: the output JSON`);
+      assert.equal(await page.textContent('#announce'), await page.textContent('#status'), 'the outcome is announced');
       if (c.expect.conversion) {
         const x = c.expect.conversion;
         assert.equal(await page.getAttribute('#result', 'data-outcome'), 'conversion');
