@@ -345,6 +345,20 @@ test('a dropped file is converted', async () => {
   await context.close();
 });
 
+test('a payload pasted from the clipboard is converted', async () => {
+  const { context, page, problems } = await open();
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') });
+  const text = readFileSync(join(conformance, 'payloads/willsuite/02-vat-20pct-single-item.json'), 'utf8');
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.focus('#payload');
+  await page.keyboard.press('Control+V');
+  await page.waitForSelector('#result[data-outcome="conversion"]');
+  assert.equal(await page.inputValue('#payload'), text);
+  assert.equal(await page.textContent('#detected'), 'detected: willsuite');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('works offline once loaded', async () => {
   const { context, page, problems } = await open();
   await page.evaluate(() => navigator.serviceWorker.ready);
