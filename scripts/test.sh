@@ -37,3 +37,8 @@ step "the plugin in a second host: jco-transpiled, in Node, over the conformance
 # `npm install` with the committed lock, not `npm ci`: jco's dependencies declare optional
 # platform packages that were never published, which `npm ci` refuses.
 (cd tests/jco && npm install --no-audit --no-fund --loglevel=error && npm run --silent transpile && npm test)
+
+step "the browser playground: build the web module, then the page in headless Chromium"
+scripts/web.sh
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)
+echo "screenshots: target/playground.png, target/playground-problem.png"
