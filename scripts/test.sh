@@ -27,10 +27,11 @@ p=../tests/conformance/payloads
 step "an independent oracle (Python, from the SPEC) agrees with every expectation of the table"
 python3 tests/conformance/check_table.py
 
-step "build the plugin component once (release); every later test reuses it"
-cargo run --release --locked -p xtask -- plugin
+step "build the wasm artifacts once (release): the plugin, the Spin component, the web module"
+cargo run --release --locked -p xtask -- all
+scripts/web.sh
 
-step "tests: unit, property, conformance table (native, CLI, wasmtime)"
+step "tests: unit, property, conformance table (native, CLI, wasmtime), the Spin app end to end over HTTP"
 cargo test --workspace --locked
 
 step "the plugin in a second host: jco-transpiled, in Node, over the conformance table"
@@ -38,7 +39,12 @@ step "the plugin in a second host: jco-transpiled, in Node, over the conformance
 # platform packages that were never published, which `npm ci` refuses.
 (cd tests/jco && npm install --no-audit --no-fund --loglevel=error && npm run --silent transpile && npm test)
 
-step "the browser playground: build the web module, then the page in headless Chromium"
-scripts/web.sh
-(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)
+step "the browser playground in headless Chromium, served by tombstone serve at /playground/"
+log=$(mktemp)
+target/debug/tombstone serve --listen 127.0.0.1:0 --kv-memory --www www >"$log" 2>&1 &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+url="$(sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$log")/playground/"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && PLAYGROUND_URL="$url" npm test)
 echo "screenshots: target/playground.png, target/playground-problem.png"

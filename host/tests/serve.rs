@@ -481,3 +481,24 @@ fn a_storage_failure_is_a_dead_letter_and_the_retry_after_recovery_schedules() {
     let letters = server.get("/api/v1/dead-letters").json();
     assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
+    let kv = scratch("playground");
+    let www = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+    let server = Server::start(&kv, &["--www", www.to_str().unwrap()]);
+    let redirect = server.get("/playground");
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.headers["location"], "/playground/");
+    let page = server.get("/playground/");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.body, std::fs::read(www.join("index.html")).unwrap());
+    let module = server.get("/playground/app.js");
+    assert_eq!(module.headers["content-type"], "text/javascript; charset=utf-8");
+    for outside in ["/playground/../Cargo.toml", "/playground/%2e%2e/Cargo.toml", "/playground/nope.js"] {
+        assert_eq!(server.get(outside).status, 404, "{outside}");
+    }
+    // Everything else is still the component's.
+    assert_eq!(server.get("/healthz").status, 200);
+}
