@@ -495,8 +495,15 @@ fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
     assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
     assert_eq!(page.body, std::fs::read(www.join("index.html")).unwrap());
     let module = server.get("/playground/app.js");
-    assert_eq!(module.headers["content-type"], "text/javascript; charset=utf-8");
-    for outside in ["/playground/../Cargo.toml", "/playground/%2e%2e/Cargo.toml", "/playground/nope.js"] {
+    assert_eq!(
+        module.headers["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    for outside in [
+        "/playground/../Cargo.toml",
+        "/playground/%2e%2e/Cargo.toml",
+        "/playground/nope.js",
+    ] {
         assert_eq!(server.get(outside).status, 404, "{outside}");
     }
     // Everything else is still the component's.

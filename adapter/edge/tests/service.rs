@@ -413,9 +413,7 @@ fn bad_requests_get_problems_and_leave_no_state() {
         (get("/nope"), 404, "not-found", ""),
         (get("/api/v1/tasks/not-a-task"), 404, "not-found", ""),
         (
-            get(
-                &"/api/v1/tasks/0000000000000000000000000000000000000000000000000000000000000000"[..],
-            ),
+            get("/api/v1/tasks/0000000000000000000000000000000000000000000000000000000000000000"),
             404,
             "not-found",
             "",
