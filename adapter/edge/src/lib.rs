@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `POST /api/v1/invoice-deletions` | the canonical contract (202) |
 //! | `POST /api/v1/webhooks/{source}/{organization_id}[?clinic_id=]` | a provider webhook, converted then scheduled (Mercoa 200, WillSuite 202, HighLevel 200) |
-//! | `POST /api/v1/convert[?source=&clinic_id=&organization_id=]` | dry run: the conversion, nothing stored |
+//! | `POST /api/v1/convert[?organization_id=&clinic_id=&idempotency_key=&source=&received_at=&delay_seconds=]` | dry run: the conversion, nothing stored |
 //! | `GET /api/v1/tasks/{task_id}` | a stored task (admin) |
 //! | `GET /api/v1/dead-letters` | deliveries kept after a server-side failure (admin) |
 //! | `GET /healthz` | liveness, including a key-value read |
@@ -104,22 +104,43 @@ fn healthz(kv: &dyn KeyValue) -> Response {
     }
 }
 
-/// `POST /api/v1/convert`: what the body becomes, with nothing stored. The organization comes
-/// from `X-Organization-Id` or `?organization_id=`, the key from `Idempotency-Key`.
+/// `POST /api/v1/convert`: what the body becomes, with nothing stored. The delivery context comes
+/// from the query (`organization_id`, `clinic_id`, `idempotency_key`, `source`, and, to replay a
+/// delivery exactly, `received_at` and `delay_seconds`), or from `X-Organization-Id` and
+/// `Idempotency-Key`; `received_at` defaults to now and the delay to the configured one.
 fn convert(req: &Request<'_>, config: &Result<Config, ConfigError>, now: Timestamp) -> Response {
     if let Err(p) = ingest::check_content_type(req) {
         return Response::problem(&p);
     }
+    let delay_seconds = match req.query_param("delay_seconds") {
+        None => u64::from(config.as_ref().map_or(0, |c| c.delay_seconds)),
+        Some(v) => match v.parse() {
+            Ok(n) => n,
+            Err(_) => {
+                return Response::problem(&Problem::at(
+                    ProblemKind::Validation,
+                    "The delivery context is invalid.",
+                    "/context/delay_seconds",
+                    "type",
+                    "delay_seconds must be a whole number of seconds",
+                ))
+            }
+        },
+    };
     let raw = RawContext {
         organization_id: req
-            .header("X-Organization-Id")
-            .map(str::to_owned)
-            .or_else(|| req.query_param("organization_id")),
+            .query_param("organization_id")
+            .or_else(|| req.header("X-Organization-Id").map(str::to_owned)),
         clinic_id: req.query_param("clinic_id"),
-        idempotency_key: req.header("Idempotency-Key").map(str::to_owned),
+        idempotency_key: req
+            .query_param("idempotency_key")
+            .or_else(|| req.header("Idempotency-Key").map(str::to_owned)),
         source: req.query_param("source"),
-        received_at: Some(now.to_string()),
-        delay_seconds: Some(config.as_ref().map_or(0, |c| c.delay_seconds).into()),
+        received_at: Some(
+            req.query_param("received_at")
+                .unwrap_or_else(|| now.to_string()),
+        ),
+        delay_seconds: Some(delay_seconds),
     };
     match raw
         .parse()
