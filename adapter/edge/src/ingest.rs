@@ -121,6 +121,16 @@ pub fn canonical(
         source: Some("canonical".into()),
         ..context(config, now)
     };
+    convert_and_schedule(req, kv, config, now, &raw)
+}
+
+fn convert_and_schedule(
+    req: &Request<'_>,
+    kv: &dyn KeyValue,
+    config: &Config,
+    now: Timestamp,
+    raw: &RawContext,
+) -> Response {
     match raw
         .parse()
         .and_then(|ctx| tombstone_core::convert(req.body, &ctx))
@@ -130,6 +140,7 @@ pub fn canonical(
     }
 }
 
+/// The context every delivery starts from: received now, the configured delay.
 fn context(config: &Config, now: Timestamp) -> RawContext {
     RawContext {
         received_at: Some(now.to_string()),
@@ -183,13 +194,7 @@ pub fn webhook(
         source: forced.map(|s| s.name().to_owned()),
         ..context(config, now)
     };
-    match raw
-        .parse()
-        .and_then(|ctx| tombstone_core::convert(req.body, &ctx))
-    {
-        Ok(conversion) => schedule(req, kv, config, now, &conversion),
-        Err(p) => Response::problem(&p),
-    }
+    convert_and_schedule(req, kv, config, now, &raw)
 }
 
 /// The proof a source's route needs: none unless configured; a canonical body found by `auto`
