@@ -4,13 +4,21 @@
 //!
 //! 1. `get(record_key)`. A live record (younger than the retention) answers `duplicate` or
 //!    `idempotency-key-reuse` with no write at all.
-//! 2. Otherwise `increment(claim_key(task, generation), 1)`, atomic, where the generation is
-//!    [`Decision::Claim`]'s: 0 for a key never seen, one more than an expired record's. Then
-//!    [`decide`] again with the count: 1 schedules (one `set(record_key)` holding the record and
-//!    the task); more is a 409 `conflict` while the first delivery is in flight.
-//! 3. A delivery that got a count above 1, or that failed after winning, gives its claim back with
-//!    `increment(…, -1)`: a claim is a counting semaphore, so a winner that failed to store its
-//!    task frees the key for the provider's retry instead of leaving it in 409 forever.
+//! 2. Otherwise claim, with the generation of [`Decision::Claim`] (0 for a key never seen, one
+//!    more than an expired record's): `increment(own, 1)` on the claim of the current minute,
+//!    then, only if that returned 1, `increment(neighbour, 0)` on the claims of the minutes before
+//!    and after ([`ClaimKeys`]). [`decide`] again with [`ClaimKeys::count`]: 1 (alone) schedules —
+//!    one `set(record_key)` holding the record and the task; more is a 409 `conflict` while the
+//!    first delivery is in flight.
+//! 3. A delivery that lost, or that failed after winning, gives its claim back with
+//!    `increment(own, -1)`: a claim is a counting semaphore, so a winner that failed to store its
+//!    task frees the key for the provider's retry.
+//!
+//! Why minutes: an instance that dies between winning and storing (one write apart) leaves its
+//! claim taken. A claim counts only for its own minute and the two next to it, so such a key
+//! answers 409 for at most two minutes, then the provider's retry wins a later minute. Two
+//! deliveries in adjacent minutes each set their own claim before looking at the other's, so at
+//! most one of them sees itself alone (both may lose, and retry).
 //!
 //! Every key is derived from the task id, which already hashes organization and key.
 use serde::{Deserialize, Serialize};
@@ -130,9 +138,38 @@ pub fn record_key(task_id: &TaskId) -> String {
     format!("task/{task_id}")
 }
 
-/// Key-value key of the claim counter of one generation of a task id.
-pub fn claim_key(task_id: &TaskId, generation: u64) -> String {
-    format!("claim/{task_id}/{generation}")
+/// How long a claim blocks others: its own minute and the two next to it.
+pub const CLAIM_WINDOW_SECONDS: i64 = 60;
+
+/// The claim counters a delivery touches: its own minute's, then its two neighbours'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimKeys {
+    /// `claim/<task>/<generation>/<minute>`: incremented by 1, given back with −1.
+    pub own: String,
+    /// The minutes before and after: read with an increment of 0.
+    pub neighbours: [String; 2],
+}
+
+impl ClaimKeys {
+    /// The claim keys of a generation of a task id at `now` (Unix seconds).
+    pub fn new(task_id: &TaskId, generation: u64, now: i64) -> ClaimKeys {
+        let minute = now.div_euclid(CLAIM_WINDOW_SECONDS);
+        let key = |m: i64| format!("claim/{task_id}/{generation}/{m}");
+        ClaimKeys {
+            own: key(minute),
+            neighbours: [key(minute - 1), key(minute + 1)],
+        }
+    }
+
+    /// The count to [`decide`] with: the own counter's value when above 1, otherwise 1 plus the
+    /// holders of the neighbouring minutes.
+    pub fn count(own: i64, neighbours: [i64; 2]) -> i64 {
+        if own == 1 {
+            1 + neighbours[0].max(0) + neighbours[1].max(0)
+        } else {
+            own
+        }
+    }
 }
 
 #[cfg(test)]
@@ -246,8 +283,22 @@ mod tests {
     fn keys_are_namespaced_by_task_id_and_generation() {
         let id = conversion(A).task_id;
         assert_eq!(record_key(&id), format!("task/{id}"));
-        assert_eq!(claim_key(&id, 0), format!("claim/{id}/0"));
-        assert_ne!(claim_key(&id, 0), claim_key(&id, 1));
+        let keys = ClaimKeys::new(&id, 0, 120);
+        assert_eq!(keys.own, format!("claim/{id}/0/2"));
+        assert_eq!(
+            keys.neighbours,
+            [format!("claim/{id}/0/1"), format!("claim/{id}/0/3")]
+        );
+        assert_ne!(ClaimKeys::new(&id, 1, 120).own, keys.own);
+        assert_eq!(ClaimKeys::new(&id, 0, 179).own, keys.own);
+    }
+
+    #[test]
+    fn a_claim_is_won_alone_in_its_minute_and_both_neighbours() {
+        assert_eq!(ClaimKeys::count(1, [0, 0]), 1);
+        assert_eq!(ClaimKeys::count(1, [1, 0]), 2, "the minute before is held");
+        assert_eq!(ClaimKeys::count(1, [0, 1]), 2, "the minute after is held");
+        assert_eq!(ClaimKeys::count(3, [0, 0]), 3);
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! The ingestion pipeline: check the caller, convert, then schedule exactly once per
 //! organization + key, keeping anything that fails on our side as a dead letter.
 //!
-//! Writes per delivery: a new deletion costs one atomic increment (the claim) and one `set` (the
-//! task, which is also its idempotency record); a duplicate costs one `get` and no write. A
+//! Key-value operations per delivery: a new deletion costs two writes — one atomic increment (its
+//! claim) and one `set` (the task, which is also its idempotency record) — and three reads; a
+//! duplicate costs one `get` and no write. A
 //! server-side failure after the body arrived costs one more `set`: the dead letter.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tombstone_core::canonical::DeletionStatus;
 use tombstone_core::idempotency::IdempotencyRecord;
-use tombstone_core::idempotency::{claim_key, decide, record_key, Decision, Fingerprint};
+use tombstone_core::idempotency::{decide, record_key, ClaimKeys, Decision, Fingerprint};
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::signature;
 use tombstone_core::{Conversion, Problem, ProblemKind, RawContext, Source, TaskId, Timestamp};
@@ -250,8 +251,9 @@ fn schedule(
         Decision::Claim { generation } => generation,
         other => return answer(other, status, task_id),
     };
-    let claim = claim_key(task_id, generation);
-    let count = match kv.increment(&claim, 1) {
+    let keys = ClaimKeys::new(task_id, generation, now_s);
+    let claim = keys.own.clone();
+    let count = match claim_count(kv, &keys) {
         Ok(n) => n,
         Err(e) => return failed(req, kv, now, &e.to_string()),
     };
@@ -299,6 +301,38 @@ fn schedule(
             }
         }
         other => answer(other, status, task_id),
+    }
+}
+
+/// Takes this minute's claim and, when that alone was free, reads the neighbouring minutes'
+/// (plain reads: an absent counter is 0, and reading writes nothing). On an error the claim is
+/// not held.
+fn claim_count(kv: &dyn KeyValue, keys: &ClaimKeys) -> Result<i64, crate::StoreError> {
+    let own = kv.increment(&keys.own, 1)?;
+    if own != 1 {
+        return Ok(own);
+    }
+    let read = |key: &str| kv.get(key).map(|v| v.as_deref().map_or(0, counter_value));
+    match (read(&keys.neighbours[0]), read(&keys.neighbours[1])) {
+        (Ok(before), Ok(after)) => Ok(ClaimKeys::count(own, [before, after])),
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = kv.increment(&keys.own, -1);
+            Err(e)
+        }
+    }
+}
+
+/// A counter's value as `get` returns it: 8 little-endian bytes (Spin's SQLite store, ours) or
+/// decimal text (Redis `INCR`). Anything else counts as held, the safe side.
+fn counter_value(bytes: &[u8]) -> i64 {
+    let decimal = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'-'))
+        .and_then(|t| t.parse().ok());
+    match (decimal, <[u8; 8]>::try_from(bytes)) {
+        (Some(n), _) => n,
+        (None, Ok(le)) => i64::from_le_bytes(le),
+        (None, Err(_)) => 1,
     }
 }
 

@@ -27,11 +27,11 @@ pub trait KeyValue {
     fn keys(&self) -> Result<Vec<String>, StoreError>;
 }
 
-/// An in-memory store, for tests and embedders; counters live beside values, as in Spin.
+/// An in-memory store, for tests and embedders. Counters are values of 8 little-endian bytes,
+/// as in Spin's SQLite store.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     values: Mutex<BTreeMap<String, Vec<u8>>>,
-    counters: Mutex<BTreeMap<String, i64>>,
 }
 
 impl KeyValue for MemoryStore {
@@ -48,15 +48,24 @@ impl KeyValue for MemoryStore {
     }
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        let mut counters = self.counters.lock().expect("not poisoned");
-        let value = counters.entry(key.to_owned()).or_insert(0);
-        *value += delta;
-        Ok(*value)
+        let mut values = self.values.lock().expect("not poisoned");
+        let old = match values.get(key).map(|v| <[u8; 8]>::try_from(v.as_slice())) {
+            None => 0,
+            Some(Ok(bytes)) => i64::from_le_bytes(bytes),
+            Some(Err(_)) => return Err(StoreError("the value is not a counter".into())),
+        };
+        let new = old + delta;
+        values.insert(key.to_owned(), new.to_le_bytes().to_vec());
+        Ok(new)
     }
 
     fn keys(&self) -> Result<Vec<String>, StoreError> {
-        let values = self.values.lock().expect("not poisoned");
-        let counters = self.counters.lock().expect("not poisoned");
-        Ok(values.keys().chain(counters.keys()).cloned().collect())
+        Ok(self
+            .values
+            .lock()
+            .expect("not poisoned")
+            .keys()
+            .cloned()
+            .collect())
     }
 }

@@ -231,20 +231,39 @@ fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_gives_its_claim_bac
     let kv = TestStore::default();
     let cfg = config(&[]);
     let task_id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
-    // The first delivery holds the claim but has not stored its task yet.
-    kv.increment(&format!("claim/{task_id}/0"), 1).unwrap();
+    let minute = at(T0).unix_seconds() / 60;
+    // The first delivery holds this minute's claim but has not stored its task yet.
+    let held = format!("claim/{task_id}/0/{minute}");
+    kv.increment(&held, 1).unwrap();
     let second = canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0));
     assert_eq!(
         (second.status, problem_type(&second)),
         (409, "conflict".into())
     );
     assert_eq!(second.header("retry-after"), Some("1"));
-    assert_eq!(
-        kv.increment(&format!("claim/{task_id}/0"), 0).unwrap(),
-        1,
-        "claim given back"
-    );
+    assert_eq!(kv.increment(&held, 0).unwrap(), 1, "claim given back");
     assert!(kv.get(&format!("task/{task_id}")).unwrap().is_none());
+
+    // A claim of the minute before still blocks (the first delivery may be finishing), and so
+    // does one of the minute after: whoever claims second in adjacent minutes loses.
+    assert_eq!(
+        canonical(CANONICAL, "k-1")
+            .send(&kv, &cfg, later(60))
+            .status,
+        409
+    );
+    assert_eq!(
+        canonical(CANONICAL, "k-1")
+            .send(&kv, &cfg, later(-60))
+            .status,
+        409
+    );
+    // A claim left by a delivery that died blocks for at most two minutes: then the retry wins.
+    let retry = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(120));
+    assert_eq!(retry.status, 202);
+    assert_eq!(retry.body_json()["status"], "scheduled");
+    let again = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(121));
+    assert_eq!(again.body_json()["status"], "duplicate");
 }
 
 #[test]
