@@ -197,15 +197,17 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
     let kv = scratch("samples");
     let server = Server::start(&kv, &[]);
     let mut checked = 0;
+    let mut covered = std::collections::BTreeSet::new();
     for (n, case) in load_cases().into_iter().enumerate() {
         let Some(expected) = case.expect.get("conversion") else {
             continue;
         };
-        let shared = case.payload_file.as_deref().is_some_and(|f| {
-            ["mercoa/", "willsuite/", "highlevel/"]
-                .iter()
-                .any(|dir| f.starts_with(&format!("payloads/{dir}")))
-        });
+        let Some(file) = case.payload_file.as_deref() else {
+            continue;
+        };
+        let shared = ["mercoa/", "willsuite/", "highlevel/", "canonical/"]
+            .iter()
+            .any(|dir| file.starts_with(&format!("payloads/{dir}")));
         if !shared || case.context.delay_seconds.unwrap_or(0) != 0 {
             continue;
         }
@@ -213,21 +215,30 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
         // key with another body would (rightly) be refused as reuse.
         let org = format!("e2e-{n}");
         let source = expected["source"].as_str().unwrap();
-        let route = match &case.context.source {
-            Some(forced) if forced != "auto" => forced.clone(),
-            _ => "auto".to_owned(),
-        };
-        let mut path = format!("/api/v1/webhooks/{route}/{org}");
-        if let Some(clinic) = &case.context.clinic_id {
-            path.push_str(&format!("?clinic_id={}", clinic.replace(' ', "%20")));
-        }
         let mut headers = vec![];
         if let Some(key) = &case.context.idempotency_key {
             headers.push(("Idempotency-Key", key.as_str()));
         }
-        let reply = server.post(&path, &headers, &case.payload_bytes());
-        let status = if source == "willsuite" { 202 } else { 200 };
+        let reply = if source == "canonical" {
+            headers.push(("X-Organization-Id", org.as_str()));
+            server.post("/api/v1/invoice-deletions", &headers, &case.payload_bytes())
+        } else {
+            let route = match &case.context.source {
+                Some(forced) if forced != "auto" => forced.clone(),
+                _ => "auto".to_owned(),
+            };
+            let mut path = format!("/api/v1/webhooks/{route}/{org}");
+            if let Some(clinic) = &case.context.clinic_id {
+                path.push_str(&format!("?clinic_id={}", encode(clinic)));
+            }
+            server.post(&path, &headers, &case.payload_bytes())
+        };
+        let status = match source {
+            "willsuite" | "canonical" => 202,
+            _ => 200,
+        };
         assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
+        covered.insert(file.to_owned());
         let body = reply.json();
         let key = expected["request"]["headers"]["Idempotency-Key"]
             .as_str()
@@ -251,6 +262,14 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} shared-sample cases ran");
+    // Every shared sample went through its route at least once.
+    for dir in ["mercoa", "willsuite", "highlevel", "canonical"] {
+        for entry in std::fs::read_dir(conformance_dir().join("payloads").join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let file = format!("payloads/{dir}/{name}");
+            assert!(covered.contains(&file), "{file} never went through a route");
+        }
+    }
     let letters = server.get("/api/v1/dead-letters").json();
     assert_eq!(letters["dead_letters"], json!([]));
 }
