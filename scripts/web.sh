@@ -6,13 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Symbols are kept in this build (strip = "debuginfo" instead of the profile's `true`) because
-# wasm-bindgen reads the module's `target_features` section from them; wasm-opt strips afterwards.
-CARGO_PROFILE_WASM_STRIP=debuginfo \
-  cargo build --locked -p tombstone-web --target wasm32-unknown-unknown --profile wasm
+# Profile `wasm-web` keeps symbols (wasm-bindgen reads the module's `target_features` section from
+# them); wasm-opt strips afterwards.
+cargo build --locked -p tombstone-web --target wasm32-unknown-unknown --profile wasm-web
 rm -rf www/pkg
 wasm-bindgen --target web --no-typescript --out-dir www/pkg \
-  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/tombstone_web.wasm"
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-web/tombstone_web.wasm"
 # wasm-opt from npm's binaryen, installed from the committed lock in scripts/web/ (Debian's
 # binaryen 108 breaks wasm-bindgen's externref table). -Oz: -O3 and -Os come out the same within
 # 0.2 % gzipped.

@@ -32,6 +32,8 @@ pub mod idempotency;
 pub mod ids;
 pub mod json;
 pub mod limits;
+#[cfg(all(target_arch = "wasm32", getrandom_backend = "custom"))]
+mod no_randomness;
 pub mod schemas;
 pub mod signature;
 pub mod sources;

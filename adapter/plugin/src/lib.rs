@@ -60,22 +60,6 @@ impl bindings::Guest for Plugin {
 
 bindings::export!(Plugin with_types_in bindings);
 
-/// getrandom's `custom` backend (selected in `.cargo/config.toml` for wasm32-unknown-unknown).
-///
-/// Only jsonschema's hash maps ask for randomness, to seed ahash; the adapter's results never
-/// depend on it. Fixed bytes keep the component free of imports and its behaviour identical on
-/// every host.
-#[cfg(all(target_arch = "wasm32", getrandom_backend = "custom"))]
-#[no_mangle]
-unsafe extern "Rust" fn __getrandom_v03_custom(
-    dest: *mut u8,
-    len: usize,
-) -> Result<(), getrandom::Error> {
-    // SAFETY: getrandom passes a valid, writable buffer of `len` bytes.
-    unsafe { std::ptr::write_bytes(dest, 0x5a, len) };
-    Ok(())
-}
-
 fn source_from_core(source: core::Source) -> Source {
     match source {
         core::Source::Canonical => Source::Canonical,

@@ -24,9 +24,6 @@
 //!   names; `sourceSchema(source: string)` → the name of the schema a source is validated
 //!   against, or `undefined`.
 
-// The only unsafe code is getrandom's custom backend below; the workspace denies it elsewhere.
-#![allow(unsafe_code)]
-
 use serde::Serialize as _;
 use tombstone_core as core;
 use wasm_bindgen::prelude::*;
@@ -96,20 +93,4 @@ fn to_js(json: &str) -> JsValue {
     serde_transcode::Transcoder::new(&mut deserializer)
         .serialize(&serializer)
         .expect("the core's JSON always converts to a JS value")
-}
-
-/// getrandom's `custom` backend (selected in `.cargo/config.toml` for wasm32-unknown-unknown).
-///
-/// Only jsonschema's hash maps ask for randomness, to seed ahash; the adapter's results never
-/// depend on it. Fixed bytes keep the module free of randomness imports and its behaviour
-/// identical in every browser, as in the plugin.
-#[cfg(all(target_arch = "wasm32", getrandom_backend = "custom"))]
-#[no_mangle]
-unsafe extern "Rust" fn __getrandom_v03_custom(
-    dest: *mut u8,
-    len: usize,
-) -> Result<(), getrandom::Error> {
-    // SAFETY: getrandom passes a valid, writable buffer of `len` bytes.
-    unsafe { std::ptr::write_bytes(dest, 0x5a, len) };
-    Ok(())
 }
