@@ -34,14 +34,16 @@ pub enum ProblemKind {
     NotFound,
     /// The route exists but not for this method (edge app). 405.
     MethodNotAllowed,
-    /// A server-side failure (storage or configuration); the delivery was kept in a dead-letter
-    /// record and may be retried (edge app). 503.
+    /// A server-side failure (storage, configuration, an upstream that did not confirm); the
+    /// delivery was kept in a dead-letter record and may be retried (edge app). 503.
     Unavailable,
+    /// The request body did not arrive in time (edge app). 408.
+    RequestTimeout,
 }
 
 impl ProblemKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ProblemKind; 14] = [
+    pub const ALL: [ProblemKind; 15] = [
         ProblemKind::InvalidJson,
         ProblemKind::MissingHeader,
         ProblemKind::InvalidHeader,
@@ -56,6 +58,7 @@ impl ProblemKind {
         ProblemKind::NotFound,
         ProblemKind::MethodNotAllowed,
         ProblemKind::Unavailable,
+        ProblemKind::RequestTimeout,
     ];
 
     /// The short name used in the `type` URI (`urn:tombstone:problem:<slug>`).
@@ -75,6 +78,7 @@ impl ProblemKind {
             ProblemKind::NotFound => "not-found",
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Unavailable => "unavailable",
+            ProblemKind::RequestTimeout => "request-timeout",
         }
     }
 
@@ -92,6 +96,7 @@ impl ProblemKind {
             ProblemKind::Unauthorized => 401,
             ProblemKind::NotFound => 404,
             ProblemKind::MethodNotAllowed => 405,
+            ProblemKind::RequestTimeout => 408,
             ProblemKind::Conflict => 409,
             ProblemKind::PayloadTooLarge => 413,
             ProblemKind::UnsupportedMediaType => 415,
@@ -120,6 +125,7 @@ impl ProblemKind {
             ProblemKind::NotFound => "Not found",
             ProblemKind::MethodNotAllowed => "Method not allowed",
             ProblemKind::Unavailable => "Service unavailable",
+            ProblemKind::RequestTimeout => "Request body not received in time",
         }
     }
 
@@ -275,6 +281,7 @@ mod tests {
             ("not-found", 404),
             ("method-not-allowed", 405),
             ("unavailable", 503),
+            ("request-timeout", 408),
         ];
         for (slug, status) in expected {
             let kind = ProblemKind::from_slug(slug).unwrap();

@@ -1,33 +1,31 @@
 //! The idempotency decision (SPEC §5) as pure computation: a delivery's body fingerprint, the
 //! stored record of its organization + key (if any), the caller's clock and its claim count (if it
-//! claimed) in; what to answer out. The shell does only key-value I/O, in this order:
+//! claimed) in; what to answer out. The shell (`tombstone-edge`, which also owns every key
+//! format) does only key-value I/O, in this order:
 //!
-//! 1. `get(record_key)`. A live record (younger than the retention) answers `duplicate` or
+//! 1. Read the task record. A live record (younger than the retention) answers `duplicate` or
 //!    `idempotency-key-reuse` with no write at all.
 //! 2. Otherwise claim, with the generation of [`Decision::Claim`] (0 for a key never seen, one
-//!    more than an expired record's): `increment(own, 1)` on the claim of the current minute,
-//!    then, only if that returned 1, `increment(neighbour, 0)` on the claims of the minutes before
-//!    and after ([`ClaimKeys`]). [`decide`] again with [`ClaimKeys::count`]: 1 (alone) schedules —
-//!    one `set(record_key)` holding the record and the task; more is a 409 `conflict` while the
-//!    first delivery is in flight.
-//! 3. A delivery that lost, or that failed after winning, gives its claim back with
-//!    `increment(own, -1)`: a claim is a counting semaphore, so a winner that failed to store its
-//!    task frees the key for the provider's retry.
+//!    more than an expired record's): an atomic increment of the claim counter of the current
+//!    minute ([`claim_minute`]), then, only if that returned 1, plain reads of the counters of
+//!    the minutes before and after. [`decide`] again with [`claim_count`]: 1 (alone) schedules —
+//!    one write holding the record and the task; more is a 409 `conflict` while the first
+//!    delivery is in flight.
+//! 3. A delivery that lost, or that failed after winning, gives its claim back (increment by
+//!    −1): a claim is a counting semaphore, so a winner that failed to store its task frees the
+//!    key for the provider's retry.
 //!
 //! Why minutes: an instance that dies between winning and storing (one write apart) leaves its
 //! claim taken. A claim counts only for its own minute and the two next to it, so such a key
 //! answers 409 for at most two minutes, then the provider's retry wins a later minute. Two
 //! deliveries in adjacent minutes each set their own claim before looking at the other's, so at
 //! most one of them sees itself alone (both may lose, and retry).
-//!
-//! Every key is derived from the task id, which already hashes organization and key.
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::canonical::{DeletionRequest, DeletionResponse, DeletionStatus};
 use crate::context::IDEMPOTENCY_KEY_POINTER;
 use crate::error::{Problem, ProblemKind};
-use crate::ids::TaskId;
 
 /// How long an idempotency record is honoured by default: 24 hours.
 pub const DEFAULT_RETENTION_SECONDS: u32 = 24 * 60 * 60;
@@ -74,8 +72,8 @@ impl IdempotencyRecord {
 /// What to do with a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// No live record: claim the key with an atomic increment of
-    /// [`claim_key`]`(task, generation)`, then decide again with the count.
+    /// No live record: claim the key with an atomic increment of this generation's claim
+    /// counter, then decide again with the count.
     Claim {
         /// The generation to claim.
         generation: u64,
@@ -133,42 +131,22 @@ pub fn decide(
     }
 }
 
-/// Key-value key of the idempotency record (and stored task) of a task id.
-pub fn record_key(task_id: &TaskId) -> String {
-    format!("task/{task_id}")
-}
-
-/// How long a claim blocks others: its own minute and the two next to it.
+/// How long a claim blocks others: claims are counted per minute, and a claim blocks its own
+/// minute and the two next to it.
 pub const CLAIM_WINDOW_SECONDS: i64 = 60;
 
-/// The claim counters a delivery touches: its own minute's, then its two neighbours'.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimKeys {
-    /// `claim/<task>/<generation>/<minute>`: incremented by 1, given back with −1.
-    pub own: String,
-    /// The minutes before and after: read with an increment of 0.
-    pub neighbours: [String; 2],
+/// The claim window (minute number) that `now` (Unix seconds) falls in.
+pub fn claim_minute(now: i64) -> i64 {
+    now.div_euclid(CLAIM_WINDOW_SECONDS)
 }
 
-impl ClaimKeys {
-    /// The claim keys of a generation of a task id at `now` (Unix seconds).
-    pub fn new(task_id: &TaskId, generation: u64, now: i64) -> ClaimKeys {
-        let minute = now.div_euclid(CLAIM_WINDOW_SECONDS);
-        let key = |m: i64| format!("claim/{task_id}/{generation}/{m}");
-        ClaimKeys {
-            own: key(minute),
-            neighbours: [key(minute - 1), key(minute + 1)],
-        }
-    }
-
-    /// The count to [`decide`] with: the own counter's value when above 1, otherwise 1 plus the
-    /// holders of the neighbouring minutes.
-    pub fn count(own: i64, neighbours: [i64; 2]) -> i64 {
-        if own == 1 {
-            1 + neighbours[0].max(0) + neighbours[1].max(0)
-        } else {
-            own
-        }
+/// The count to [`decide`] with: the own minute's counter when above 1, otherwise 1 plus the
+/// holders of the neighbouring minutes (a negative neighbour counts as 0).
+pub fn claim_count(own: i64, neighbours: [i64; 2]) -> i64 {
+    if own == 1 {
+        1 + neighbours[0].max(0) + neighbours[1].max(0)
+    } else {
+        own
     }
 }
 
@@ -280,25 +258,20 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_namespaced_by_task_id_and_generation() {
-        let id = conversion(A).task_id;
-        assert_eq!(record_key(&id), format!("task/{id}"));
-        let keys = ClaimKeys::new(&id, 0, 120);
-        assert_eq!(keys.own, format!("claim/{id}/0/2"));
-        assert_eq!(
-            keys.neighbours,
-            [format!("claim/{id}/0/1"), format!("claim/{id}/0/3")]
-        );
-        assert_ne!(ClaimKeys::new(&id, 1, 120).own, keys.own);
-        assert_eq!(ClaimKeys::new(&id, 0, 179).own, keys.own);
+    fn claims_are_counted_per_minute() {
+        assert_eq!(claim_minute(120), 2);
+        assert_eq!(claim_minute(179), 2);
+        assert_eq!(claim_minute(180), 3);
+        assert_eq!(claim_minute(-1), -1);
     }
 
     #[test]
     fn a_claim_is_won_alone_in_its_minute_and_both_neighbours() {
-        assert_eq!(ClaimKeys::count(1, [0, 0]), 1);
-        assert_eq!(ClaimKeys::count(1, [1, 0]), 2, "the minute before is held");
-        assert_eq!(ClaimKeys::count(1, [0, 1]), 2, "the minute after is held");
-        assert_eq!(ClaimKeys::count(3, [0, 0]), 3);
+        assert_eq!(claim_count(1, [0, 0]), 1);
+        assert_eq!(claim_count(1, [1, 0]), 2, "the minute before is held");
+        assert_eq!(claim_count(1, [0, 1]), 2, "the minute after is held");
+        assert_eq!(claim_count(1, [-1, 0]), 1, "a negative neighbour holds nothing");
+        assert_eq!(claim_count(3, [0, 0]), 3);
     }
 
     #[test]

@@ -10,55 +10,114 @@ use tombstone_core::Source;
 
 use crate::auth::{HighLevelKeys, RsaKey};
 
-/// Every variable the service reads: name and meaning. `spin.toml` declares each one.
-pub const VARIABLES: [(&str, &str); 8] = [
-    (
-        "schedule_delay_seconds",
-        "seconds between receiving a deletion and its scheduled_for (default 0, at most 30 days)",
-    ),
-    (
-        "idempotency_retention_seconds",
-        "how long an organization + key is remembered (default 86400 = 24 h)",
-    ),
-    (
-        "api_keys",
-        "comma-separated keys; when set, the canonical and admin routes need a matching X-API-Key",
-    ),
-    (
-        "mercoa_webhook_secret",
-        "whsec_ secret(s); when set, the Mercoa route needs a Standard Webhooks signature",
-    ),
-    (
-        "willsuite_webhook_secret",
-        "whsec_ secret(s); when set, the WillSuite route needs a Standard Webhooks signature",
-    ),
-    (
-        "highlevel_webhook_secret",
-        "whsec_ secret(s); when set, a Standard Webhooks signature is one accepted proof for the HighLevel route",
-    ),
-    (
-        "highlevel_ed25519_public_key",
-        "HighLevel's Ed25519 key (PEM or base64 SPKI); when set, x-ghl-signature is an accepted proof",
-    ),
-    (
-        "highlevel_rsa_public_key",
-        "HighLevel's RSA key (PEM or base64 SPKI); when set, the legacy x-wh-signature is an accepted proof",
-    ),
+/// A Spin variable the service reads. `spin.toml` declares each one with this default (a test
+/// checks), and `tombstone serve` starts from the same defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    /// The name (`spin.toml` `[variables]`, `SPIN_VARIABLE_<NAME>`, `--var NAME=VALUE`).
+    pub name: &'static str,
+    /// The default value.
+    pub default: &'static str,
+    /// Whether Spin should treat it as a secret.
+    pub secret: bool,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// The placeholder `upstream_origin` holds until it is set: it parses as an allowed outbound
+/// host (so `spin up` starts), and names a host that never resolves (`.invalid`, RFC 2606).
+pub const UNSET_UPSTREAM_ORIGIN: &str = "https://upstream.invalid";
+
+/// Every variable the service reads.
+pub const VARIABLES: [Variable; 13] = [
+    Variable {
+        name: "schedule_delay_seconds",
+        default: "0",
+        secret: false,
+        description: "seconds between receiving a deletion and its scheduled_for (default 0, at most 30 days)",
+    },
+    Variable {
+        name: "idempotency_retention_seconds",
+        default: "86400",
+        secret: false,
+        description: "how long an organization + key is remembered (default 86400 = 24 h)",
+    },
+    Variable {
+        name: "api_keys",
+        default: "",
+        secret: true,
+        description: "comma-separated keys; when set, the canonical and admin routes need a matching X-API-Key",
+    },
+    Variable {
+        name: "mercoa_webhook_secret",
+        default: "",
+        secret: true,
+        description: "whsec_ secret(s); when set, the Mercoa route needs a Standard Webhooks signature",
+    },
+    Variable {
+        name: "willsuite_webhook_secret",
+        default: "",
+        secret: true,
+        description: "whsec_ secret(s); when set, the WillSuite route needs a Standard Webhooks signature",
+    },
+    Variable {
+        name: "highlevel_webhook_secret",
+        default: "",
+        secret: true,
+        description: "whsec_ secret(s); when set, a Standard Webhooks signature is one accepted proof for the HighLevel route",
+    },
+    Variable {
+        name: "highlevel_ed25519_public_key",
+        default: "",
+        secret: false,
+        description: "HighLevel's Ed25519 key (PEM or base64 SPKI); when set, x-ghl-signature is an accepted proof",
+    },
+    Variable {
+        name: "highlevel_rsa_public_key",
+        default: "",
+        secret: false,
+        description: "HighLevel's RSA key (PEM or base64 SPKI); when set, the legacy x-wh-signature is an accepted proof",
+    },
+    Variable {
+        name: "body_timeout_ms",
+        default: "10000",
+        secret: false,
+        description: "how long a request body may take to arrive before the answer is 408 (default 10000, at most 600000)",
+    },
+    Variable {
+        name: "upstream_url",
+        default: "",
+        secret: false,
+        description: "the canonical deletion API (e.g. https://webhooks.example/api/v1/invoice-deletions); when set, every accepted deletion is relayed there (relay mode) instead of stored (store mode)",
+    },
+    Variable {
+        name: "upstream_origin",
+        default: UNSET_UPSTREAM_ORIGIN,
+        secret: false,
+        description: "scheme://host[:port] of upstream_url: spin.toml's allowed_outbound_hosts, so Spin lets the component reach it",
+    },
+    Variable {
+        name: "upstream_authorization",
+        default: "",
+        secret: true,
+        description: "sent as the Authorization header of every relayed request, when set",
+    },
+    Variable {
+        name: "upstream_timeout_ms",
+        default: "10000",
+        secret: false,
+        description: "how long one relayed request may take, connect to last byte (default 10000, at most 60000)",
+    },
 ];
 
 /// A variable that is set but unusable. Names the variable, never its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("variable {variable}: {message}")]
 pub struct ConfigError {
     /// The variable's name.
     pub variable: &'static str,
     /// What is wrong with it.
     pub message: String,
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "variable {}: {}", self.variable, self.message)
-    }
 }
 
 /// The checked configuration.
@@ -74,6 +133,85 @@ pub struct Config {
     pub webhook_secrets: Vec<(Source, Vec<WebhookSecret>)>,
     /// HighLevel's own signing keys.
     pub highlevel: HighLevelKeys,
+    /// How long a request body may take to arrive, in milliseconds.
+    pub body_timeout_ms: u32,
+    /// Where accepted deletions are relayed; `None`: store mode.
+    pub upstream: Option<UpstreamConfig>,
+}
+
+/// `body_timeout_ms` when unset or unusable.
+pub const DEFAULT_BODY_TIMEOUT_MS: u32 = 10_000;
+
+/// Relay mode's upstream: the canonical deletion API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamConfig {
+    /// The absolute `http`/`https` URL requests are sent to.
+    pub url: String,
+    /// The `Authorization` header value, if any.
+    pub authorization: Option<String>,
+    /// The budget of one relayed request, in milliseconds.
+    pub timeout_ms: u32,
+}
+
+/// `scheme://host:port` of an `http` or `https` URL, with the scheme's default port filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The host, lowercase (an IPv6 address keeps its brackets).
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+impl Origin {
+    /// The origin of an absolute `http`/`https` URL. Refuses user information (credentials go
+    /// in `upstream_authorization`, not in a URL that ends up in logs).
+    pub fn of_url(text: &str) -> Result<Origin, String> {
+        let uri: http::Uri = text
+            .parse()
+            .map_err(|_| "is not an absolute http or https URL".to_owned())?;
+        let scheme = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {
+                s.to_ascii_lowercase()
+            }
+            _ => return Err("must start with http:// or https://".into()),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| "has no host".to_owned())?;
+        if authority.as_str().contains('@') {
+            return Err("must not hold credentials; set upstream_authorization instead".into());
+        }
+        if authority.host().is_empty() {
+            return Err("has no host".into());
+        }
+        let port = authority
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        Ok(Origin {
+            host: authority.host().to_ascii_lowercase(),
+            scheme,
+            port,
+        })
+    }
+
+    /// An origin as `allowed_outbound_hosts` writes it: `scheme://host[:port]`, at most a
+    /// trailing `/`, no path.
+    pub fn parse(text: &str) -> Result<Origin, String> {
+        let bare = text.trim().strip_suffix('/').unwrap_or(text.trim());
+        let origin = Origin::of_url(bare)?;
+        if bare.splitn(4, '/').nth(3).is_some() || bare.contains('?') {
+            return Err("must be scheme://host[:port], without a path".into());
+        }
+        Ok(origin)
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
 }
 
 impl Config {
@@ -87,7 +225,7 @@ impl Config {
                     Ok(n) if n <= max => Ok(n),
                     _ => Err(ConfigError {
                         variable: name,
-                        message: format!("must be a whole number of seconds from 0 to {max}"),
+                        message: format!("must be a whole number from 0 to {max}"),
                     }),
                 },
             }
@@ -122,6 +260,8 @@ impl Config {
                 config.webhook_secrets.push((source, secrets));
             }
         }
+        config.body_timeout_ms = number("body_timeout_ms", DEFAULT_BODY_TIMEOUT_MS, 600_000)?;
+        config.upstream = upstream(&var, &number)?;
         if let Some(v) = var("highlevel_ed25519_public_key") {
             config.highlevel.ed25519 = Some(crate::auth::parse_ed25519(&spki_der(&v)).map_err(
                 |message| ConfigError {
@@ -149,6 +289,36 @@ impl Config {
             .map(|(_, secrets)| secrets.as_slice())
     }
 }
+
+/// Relay mode's settings: `None` when `upstream_url` is unset.
+fn upstream(
+    var: &dyn Fn(&str) -> Option<String>,
+    number: &dyn Fn(&'static str, u32, u32) -> Result<u32, ConfigError>,
+) -> Result<Option<UpstreamConfig>, ConfigError> {
+    let Some(url) = var("upstream_url") else {
+        return Ok(None);
+    };
+    let url = url.trim().to_owned();
+    Origin::of_url(&url).map_err(|message| ConfigError {
+        variable: "upstream_url",
+        message,
+    })?;
+    let timeout_ms = number("upstream_timeout_ms", 10_000, MAX_UPSTREAM_TIMEOUT_MS)?;
+    if timeout_ms == 0 {
+        return Err(ConfigError {
+            variable: "upstream_timeout_ms",
+            message: format!("must be a whole number of milliseconds from 1 to {MAX_UPSTREAM_TIMEOUT_MS}"),
+        });
+    }
+    Ok(Some(UpstreamConfig {
+        url,
+        authorization: var("upstream_authorization").map(|a| a.trim().to_owned()),
+        timeout_ms,
+    }))
+}
+
+/// The longest `upstream_timeout_ms` accepted: a minute, well inside any host's request budget.
+pub const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
 
 /// The DER bytes of a public key given as PEM (`-----BEGIN PUBLIC KEY-----` …, with real or
 /// `\n`-escaped line breaks, as environment variables often carry it) or as bare base64.

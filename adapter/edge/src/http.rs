@@ -4,6 +4,8 @@
 use serde::Serialize;
 use tombstone_core::Problem;
 
+use crate::events::Event;
+
 /// An incoming request. Header names are compared case-insensitively.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -71,6 +73,8 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// What happened that an operator should know (written to the log by the shell; never sent).
+    pub events: Vec<Event>,
 }
 
 impl Response {
@@ -89,6 +93,7 @@ impl Response {
             status,
             headers: vec![("content-type".into(), content_type.into())],
             body,
+            events: Vec::new(),
         }
     }
 
@@ -99,6 +104,16 @@ impl Response {
             "application/problem+json",
             problem.to_json().into_bytes(),
         )
+    }
+
+    /// A response with no body (204 No Content).
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            events: Vec::new(),
+        }
     }
 
     /// The same response with one more header.

@@ -1,86 +1,151 @@
 //! The tombstone ingestion service (SPEC §5) as request handling with no I/O of its own: a
-//! [`Request`], a [`KeyValue`] store, the [`Config`] and the time in; a [`Response`] out.
+//! [`Request`], the ports of an [`Env`] (a [`KeyValue`] store, an [`Upstream`]), the [`Config`]
+//! and the time in; a [`Response`] out.
 //!
 //! The Spin component (`adapter/spin`) is a thin shell that copies the HTTP request in, opens
-//! Spin's default key-value store and reads Spin variables; tests run the same code over a
-//! [`MemoryStore`]. Routes:
+//! Spin's default key-value store, sends outbound HTTP and reads Spin variables; tests run the
+//! same code over a [`MemoryStore`] and an upstream of their own. Routes ([`routes::ROUTES`]):
 //!
 //! | route | what |
 //! |---|---|
 //! | `POST /api/v1/invoice-deletions` | the canonical contract (202) |
-//! | `POST /api/v1/webhooks/{source}/{organization_id}[?clinic_id=]` | a provider webhook, converted then scheduled (Mercoa 200, WillSuite 202, HighLevel 200) |
-//! | `POST /api/v1/convert[?organization_id=&clinic_id=&idempotency_key=&source=&received_at=&delay_seconds=]` | dry run: the conversion, nothing stored |
-//! | `GET /api/v1/tasks/{task_id}` | a stored task (admin) |
-//! | `GET /api/v1/dead-letters` | deliveries kept after a server-side failure (admin) |
+//! | `POST /api/v1/webhooks/{source}/{organization_id}[?clinic_id=]` | a provider webhook, converted then delivered (Mercoa 200, WillSuite 202, HighLevel 200) |
+//! | `POST /api/v1/convert[?organization_id=&clinic_id=&idempotency_key=&source=&received_at=&delay_seconds=]` | dry run: the conversion, nothing stored or sent |
+//! | `GET /api/v1/tasks/{task_id}` | a stored task (admin; store mode) |
+//! | `GET /api/v1/dead-letters`, `GET`/`DELETE /api/v1/dead-letters/{id}`, `POST /api/v1/dead-letters/{id}/replay` | deliveries kept after a failure on our side (admin) |
 //! | `GET /healthz` | liveness, including a key-value read |
 //! | `GET /schemas/{name}.json` | the JSON Schemas |
+//!
+//! Two modes: **store mode** (`upstream_url` unset) schedules each deletion exactly once in the
+//! key-value store ([`schedule`]); **relay mode** sends it to the canonical deletion API and lets
+//! that answer ([`relay`]).
 
 pub mod auth;
 pub mod config;
+pub mod dead_letters;
+pub mod events;
 pub mod http;
 pub mod ingest;
+pub mod relay;
+pub mod routes;
+pub mod schedule;
 pub mod store;
+pub mod upstream;
+
+use std::cell::RefCell;
 
 pub use config::{Config, ConfigError};
+pub use events::Event;
 pub use http::{Request, Response};
 pub use store::{KeyValue, MemoryStore, StoreError};
+pub use upstream::{NoUpstream, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse};
 
-use tombstone_core::{Problem, ProblemKind, RawContext, Source, Timestamp};
+use auth::check_api_key;
+use routes::Route;
+use store::keys::Store;
+use tombstone_core::{Problem, ProblemKind, RawContext, Source, TaskId, Timestamp};
 
-/// The canonical route.
-pub const CANONICAL_PATH: &str = "/api/v1/invoice-deletions";
-/// Prefix of the webhook routes.
-pub const WEBHOOK_PREFIX: &str = "/api/v1/webhooks/";
+/// The ports a request may use: the key-value store and the upstream.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    /// The key-value store (Spin's `default`).
+    pub kv: &'a dyn KeyValue,
+    /// Outbound HTTP to the canonical deletion API (relay mode).
+    pub upstream: &'a dyn Upstream,
+}
+
+/// What a request's handling works with: typed storage, the upstream, and the events it notes
+/// for the operator.
+pub(crate) struct Ctx<'a> {
+    pub store: Store<'a>,
+    pub upstream: &'a dyn Upstream,
+    events: RefCell<Vec<Event>>,
+}
+
+impl Ctx<'_> {
+    pub fn note(&self, event: Event) {
+        self.events.borrow_mut().push(event);
+    }
+}
 
 /// Handles one request. `config` is `Err` when a variable is set but unusable: the routes that
 /// need it answer 503 and keep what they received as a dead letter.
 pub fn handle(
     req: &Request<'_>,
-    kv: &dyn KeyValue,
+    env: Env<'_>,
     config: &Result<Config, ConfigError>,
     now: Timestamp,
 ) -> Response {
-    let path = req.path;
-    let route = |allowed: &'static str, f: &dyn Fn() -> Response| {
-        if req.method.eq_ignore_ascii_case(allowed) {
-            f()
-        } else {
-            let problem = Problem::at(
-                ProblemKind::MethodNotAllowed,
-                format!("This route accepts {allowed} only."),
-                "",
-                "method",
-                "is not allowed on this route",
-            );
-            Response::problem(&problem).with_header("allow", allowed)
+    let ctx = Ctx {
+        store: Store::new(env.kv),
+        upstream: env.upstream,
+        events: RefCell::new(Vec::new()),
+    };
+    let mut response = match Route::parse(req.path) {
+        None => not_found("There is no route at this path."),
+        Some(route) => {
+            let methods = route.methods();
+            if methods.iter().any(|m| req.method.eq_ignore_ascii_case(m)) {
+                dispatch(&ctx, req, route, config, now)
+            } else {
+                method_not_allowed(methods)
+            }
         }
     };
-    if path == CANONICAL_PATH {
-        return route("POST", &|| ingest::canonical(req, kv, config, now));
-    }
-    if let Some(rest) = path.strip_prefix(WEBHOOK_PREFIX) {
-        return route("POST", &|| ingest::webhook(req, rest, kv, config, now));
-    }
-    match path {
-        "/api/v1/convert" => route("POST", &|| convert(req, config, now)),
-        "/api/v1/dead-letters" => route("GET", &|| ingest::dead_letters(req, kv, config)),
-        "/healthz" => route("GET", &|| healthz(kv)),
-        _ => {
-            if let Some(id) = path.strip_prefix("/api/v1/tasks/") {
-                return route("GET", &|| ingest::task(req, id, kv, config));
+    response.events.extend(ctx.events.take());
+    response
+}
+
+fn dispatch(
+    ctx: &Ctx<'_>,
+    req: &Request<'_>,
+    route: Route<'_>,
+    config: &Result<Config, ConfigError>,
+    now: Timestamp,
+) -> Response {
+    let authorized = || admin(req, config);
+    match route {
+        Route::Canonical | Route::Webhook { .. } => {
+            match ingest::ingest(ctx, req, &route, config, now, now) {
+                Ok(response) => response,
+                Err(failure) => dead_letters::keep(ctx, req, now, &failure),
             }
-            if let Some(name) = path
-                .strip_prefix("/schemas/")
-                .and_then(|n| n.strip_suffix(".json"))
-            {
-                return route("GET", &|| match tombstone_core::schema(name) {
-                    Some(text) => Response::bytes(200, "application/schema+json", text.into()),
-                    None => not_found("There is no schema of this name."),
-                });
-            }
-            not_found("There is no route at this path.")
         }
+        Route::Convert => convert(req, config, now),
+        Route::Health => healthz(ctx),
+        Route::Schema { name } => match tombstone_core::schema(name) {
+            Some(text) => Response::bytes(200, "application/schema+json", text.into()),
+            None => not_found("There is no schema of this name."),
+        },
+        Route::Task { id } => authorized().map_or_else(|r| r, |()| task(ctx, id)),
+        Route::DeadLetters => authorized().map_or_else(|r| r, |()| dead_letters::list(ctx, req)),
+        Route::DeadLetter { id } => authorized().map_or_else(
+            |r| r,
+            |()| {
+                if req.method.eq_ignore_ascii_case("DELETE") {
+                    dead_letters::delete(ctx, id)
+                } else {
+                    dead_letters::get(ctx, id)
+                }
+            },
+        ),
+        Route::ReplayDeadLetter { id } => authorized().map_or_else(
+            |r| r,
+            |()| dead_letters::replay(ctx, req, id, config, now),
+        ),
     }
+}
+
+fn method_not_allowed(methods: &[&str]) -> Response {
+    let allowed = methods.join(", ");
+    let problem = Problem::at(
+        ProblemKind::MethodNotAllowed,
+        format!("This route accepts {allowed} only."),
+        "",
+        "method",
+        "is not allowed on this route",
+    );
+    Response::problem(&problem).with_header("allow", allowed)
 }
 
 /// A 404 problem.
@@ -94,13 +159,50 @@ pub fn not_found(detail: &str) -> Response {
     ))
 }
 
-fn healthz(kv: &dyn KeyValue) -> Response {
-    match kv.get("healthz") {
-        Ok(_) => Response::json(200, &serde_json::json!({"status": "ok"})),
+/// The admin routes need an API key when `api_keys` is set.
+fn admin(req: &Request<'_>, config: &Result<Config, ConfigError>) -> Result<(), Response> {
+    match config {
+        Ok(c) => check_api_key(req, &c.api_keys).map_err(|p| Response::problem(&p)),
+        Err(e) => Err(Response::problem(&Problem::new(
+            ProblemKind::Unavailable,
+            format!("The service is misconfigured: {e}."),
+        ))
+        .with_header("retry-after", dead_letters::RETRY_AFTER_SECONDS)),
+    }
+}
+
+fn healthz(ctx: &Ctx<'_>) -> Response {
+    match ctx.store.ping() {
+        Ok(()) => Response::json(200, &serde_json::json!({"status": "ok"})),
         Err(e) => Response::problem(&Problem::new(
             ProblemKind::Unavailable,
             format!("The {e} is not available."),
-        )),
+        ))
+        .with_header("retry-after", dead_letters::RETRY_AFTER_SECONDS),
+    }
+}
+
+/// `GET /api/v1/tasks/{task_id}`: the stored task (the canonical request to send, when, and the
+/// idempotency record's first response). Relay mode stores no tasks: the upstream has them.
+fn task(ctx: &Ctx<'_>, id: &str) -> Response {
+    let Some(task_id) = TaskId::parse(id) else {
+        return not_found("A task id is 64 lowercase hex characters.");
+    };
+    match schedule::stored_task(ctx.store, &task_id) {
+        Ok(Some(task)) => {
+            let mut view = task.conversion;
+            if let Some(map) = view.as_object_mut() {
+                map.insert("status".into(), serde_json::json!("scheduled"));
+                map.insert(
+                    "idempotency_expires_at".into(),
+                    serde_json::json!(task.record.expires_at),
+                );
+            }
+            Response::json(200, &view)
+        }
+        Ok(None) => not_found("There is no task with this id."),
+        Err(e) => Response::problem(&Problem::new(ProblemKind::Unavailable, e.to_string()))
+            .with_header("retry-after", dead_letters::RETRY_AFTER_SECONDS),
     }
 }
 
@@ -149,6 +251,51 @@ fn convert(req: &Request<'_>, config: &Result<Config, ConfigError>, now: Timesta
         Ok(conversion) => Response::bytes(200, "application/json", conversion.to_json().into()),
         Err(p) => Response::problem(&p),
     }
+}
+
+/// The largest body a path's route takes (SPEC §1): the canonical route 750 KiB, every other
+/// route 1 MiB. A shell reads at most this + 1 bytes of a body, then answers
+/// [`body_too_large`].
+pub fn body_limit(path: &str) -> usize {
+    if path == routes::ROUTES[0].0 {
+        tombstone_core::limits::MAX_CANONICAL_BODY_BYTES
+    } else {
+        tombstone_core::limits::MAX_SOURCE_BODY_BYTES
+    }
+}
+
+/// 413 for a body longer than [`body_limit`]`(path)` (reading stopped one byte past it).
+pub fn body_too_large(path: &str) -> Response {
+    let limit = body_limit(path);
+    Response::problem(&Problem::at(
+        ProblemKind::PayloadTooLarge,
+        format!("The body is longer than {limit} bytes, the limit of this route."),
+        "",
+        "maxLength",
+        format!("body must be at most {limit} bytes"),
+    ))
+}
+
+/// 408 for a body that did not arrive within `body_timeout_ms`.
+pub fn body_too_slow(timeout_ms: u32) -> Response {
+    Response::problem(&Problem::at(
+        ProblemKind::RequestTimeout,
+        format!("The body did not arrive within {timeout_ms} ms."),
+        "",
+        "timeout",
+        "body must arrive in time",
+    ))
+}
+
+/// 400 for a body that could not be read to its end (the connection failed).
+pub fn body_unreadable() -> Response {
+    Response::problem(&Problem::at(
+        ProblemKind::InvalidJson,
+        "The body could not be read to its end.",
+        "",
+        "json",
+        "the body stream failed",
+    ))
 }
 
 /// The success status a provider documents for its webhook (SPEC §5).

@@ -115,6 +115,7 @@ fn problem(p: &core::Problem) -> Problem {
             core::ProblemKind::NotFound => ProblemKind::NotFound,
             core::ProblemKind::MethodNotAllowed => ProblemKind::MethodNotAllowed,
             core::ProblemKind::Unavailable => ProblemKind::Unavailable,
+            core::ProblemKind::RequestTimeout => ProblemKind::RequestTimeout,
         },
         status: p.status(),
         title: p.kind.title().to_owned(),

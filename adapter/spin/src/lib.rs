@@ -1,39 +1,73 @@
 //! The tombstone ingestion service as a Spin HTTP component. Everything it decides is in
-//! `tombstone-edge`; this shell only copies the request in and the response out, reads the clock
-//! and Spin variables, and gives the edge crate Spin's default key-value store:
-//! `fermyon:spin/key-value` for reads and writes, `wasi:keyvalue/atomics.increment` for claims
-//! (Spin's own key-value interface has no atomic check-and-set).
+//! `tombstone-edge`; this shell only does I/O:
+//!
+//! - reads the request body as a stream, stopping one byte past the route's limit (413) or at
+//!   `body_timeout_ms` (408), so no body is buffered beyond the SPEC's limits;
+//! - reads the clock and Spin variables;
+//! - gives the edge crate Spin's default key-value store — `fermyon:spin/key-value` for reads,
+//!   writes and deletes, `wasi:keyvalue/atomics.increment` for claims and ids (Spin's own
+//!   key-value interface has no atomic check-and-set);
+//! - sends relay mode's outbound requests over `wasi:http/outgoing-handler` ([`outbound`]);
+//! - writes the edge crate's events to stderr, where Spin keeps the component's log.
 
 // `#[http_component]` expands to the component's exported entry point (export names, unsafe ABI
 // glue); this crate's own code has no unsafe.
 #![allow(unsafe_code)]
 
-use spin_sdk::http::{Request, Response};
+mod outbound;
+
+use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 use spin_sdk::key_value;
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
 use tombstone_core::Timestamp;
-use tombstone_edge::{Config, KeyValue, StoreError};
+use tombstone_edge::config::DEFAULT_BODY_TIMEOUT_MS;
+use tombstone_edge::{Config, Env, KeyValue, StoreError};
+
+use crate::outbound::{BodyError, SpinUpstream};
 
 /// The store every instance uses (Spin's `default`, declared in `spin.toml`).
 const STORE: &str = "default";
 
 #[http_component]
-fn handle(req: Request) -> Response {
+fn handle(req: IncomingRequest) -> Response {
     let method = req.method().to_string();
+    let path_with_query = req.path_with_query().unwrap_or_else(|| "/".to_owned());
+    let (path, query) = path_with_query
+        .split_once('?')
+        .unwrap_or((&path_with_query, ""));
     let headers = req
         .headers()
-        .map(|(name, value)| (name.to_owned(), value.as_str().unwrap_or("").to_owned()))
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
         .collect();
-    let request = tombstone_edge::Request {
-        method: &method,
-        path: req.path(),
-        query: req.query(),
-        headers,
-        body: req.body(),
-    };
     let config = Config::from_variables(|name| spin_sdk::variables::get(name).ok());
-    let response = tombstone_edge::handle(&request, &SpinStore::open(), &config, now());
+    let timeout_ms = config
+        .as_ref()
+        .map_or(DEFAULT_BODY_TIMEOUT_MS, |c| c.body_timeout_ms);
+    let response = match outbound::read_body(req, tombstone_edge::body_limit(path), timeout_ms) {
+        Ok(body) => {
+            let request = tombstone_edge::Request {
+                method: &method,
+                path,
+                query,
+                headers,
+                body: &body,
+            };
+            let env = Env {
+                kv: &SpinStore::open(),
+                upstream: &SpinUpstream,
+            };
+            tombstone_edge::handle(&request, env, &config, now())
+        }
+        Err(BodyError::TooLarge) => tombstone_edge::body_too_large(path),
+        Err(BodyError::TooSlow) => tombstone_edge::body_too_slow(timeout_ms),
+        Err(BodyError::Unreadable) => tombstone_edge::body_unreadable(),
+    };
+    for event in &response.events {
+        eprintln!("{}", event.to_line());
+    }
     let mut builder = Response::builder();
     builder.status(response.status);
     for (name, value) in response.headers {
@@ -58,11 +92,15 @@ struct SpinStore {
     bucket: Result<wasi_store::Bucket, StoreError>,
 }
 
+fn backend(error: impl std::fmt::Debug) -> StoreError {
+    StoreError::Backend(format!("{error:?}"))
+}
+
 impl SpinStore {
     fn open() -> SpinStore {
         SpinStore {
-            kv: key_value::Store::open(STORE).map_err(|e| StoreError(e.to_string())),
-            bucket: wasi_store::open(STORE).map_err(|e| StoreError(format!("{e:?}"))),
+            kv: key_value::Store::open(STORE).map_err(backend),
+            bucket: wasi_store::open(STORE).map_err(backend),
         }
     }
 
@@ -73,21 +111,19 @@ impl SpinStore {
 
 impl KeyValue for SpinStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.kv()?.get(key).map_err(|e| StoreError(e.to_string()))
+        self.kv()?.get(key).map_err(backend)
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.kv()?
-            .set(key, value)
-            .map_err(|e| StoreError(e.to_string()))
+        self.kv()?.set(key, value).map_err(backend)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.kv()?.delete(key).map_err(backend)
     }
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         let bucket = self.bucket.as_ref().map_err(Clone::clone)?;
-        atomics::increment(bucket, key, delta).map_err(|e| StoreError(format!("{e:?}")))
-    }
-
-    fn keys(&self) -> Result<Vec<String>, StoreError> {
-        self.kv()?.get_keys().map_err(|e| StoreError(e.to_string()))
+        atomics::increment(bucket, key, delta).map_err(backend)
     }
 }

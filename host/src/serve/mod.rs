@@ -4,7 +4,9 @@
 //! plus the browser playground's static files at `/playground/`, as `spin.toml`'s fileserver
 //! component serves them.
 
+pub mod files;
 pub mod kv;
+pub mod outbound;
 pub mod spin;
 
 use std::net::SocketAddr;
@@ -26,19 +28,22 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use self::kv::Sqlite;
+use self::outbound::Outbound;
 use self::spin::{SpinHost, SpinView, Variables};
 
 /// File name of the Spin component (`cargo run --release -p xtask -- spin` writes it to
 /// `target/wasm/`).
 pub const SPIN_COMPONENT_FILE: &str = "tombstone_spin.wasm";
 
-/// Largest request body the host passes to the component; the component itself refuses bodies
-/// over the SPEC's 1 MiB with a 413 problem, this only bounds what a request can make it buffer.
+/// Largest request body the host passes to the component; the component itself reads bodies as
+/// streams and stops one byte past its route's limit (the SPEC's 1 MiB) with a 413 problem, so
+/// this only bounds a component that would not.
 pub const MAX_REQUEST_BYTES: u64 = 8 << 20;
 
-/// Wall-clock budget of one request inside the component.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Epoch tick: the timeout's resolution.
+/// The wall-clock budget of one request beyond the component's own waits (its body timeout and
+/// its upstream timeout): time to compute, store, and keep a dead letter.
+const REQUEST_MARGIN: Duration = Duration::from_secs(10);
+/// Epoch tick: the budget's resolution.
 const TICK: Duration = Duration::from_millis(100);
 
 /// Where the key-value store lives.
@@ -73,6 +78,7 @@ struct RequestState {
     http: WasiHttpCtx,
     table: ResourceTable,
     spin: SpinHost,
+    outbound: Outbound,
 }
 
 impl WasiView for RequestState {
@@ -89,7 +95,7 @@ impl WasiHttpView for RequestState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.outbound,
         }
     }
 }
@@ -105,6 +111,10 @@ fn spin_view(state: &mut RequestState) -> SpinView<'_> {
 struct Server {
     pre: ProxyPre<RequestState>,
     spin: SpinHost,
+    outbound: Outbound,
+    /// Wall-clock budget of one request: the component's body and upstream timeouts, plus
+    /// [`REQUEST_MARGIN`]. It covers the outbound call, which the component waits for.
+    budget: Duration,
     www: Option<PathBuf>,
 }
 
@@ -120,6 +130,20 @@ fn engine() -> anyhow::Result<Engine> {
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config.epoch_interruption(true);
     Ok(Engine::new(&config)?)
+}
+
+/// The request budget for these variables: the longest the component may wait for a body and
+/// for the upstream, plus a margin.
+fn budget(variables: &Variables) -> Duration {
+    let millis = |name: &str, default: u64| {
+        variables
+            .get(name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(default)
+            .min(600_000)
+    };
+    Duration::from_millis(millis("body_timeout_ms", 10_000) + millis("upstream_timeout_ms", 10_000))
+        + REQUEST_MARGIN
 }
 
 impl Server {
@@ -151,17 +175,21 @@ impl Server {
             KvLocation::Memory => Sqlite::in_memory()?,
         }
         .fail_writes_to(options.fail_writes_to.clone());
-        let declared: Vec<&str> = tombstone_edge::config::VARIABLES
+        let declared: Vec<(&str, &str)> = tombstone_edge::config::VARIABLES
             .iter()
-            .map(|(name, _)| *name)
+            .map(|v| (v.name, v.default))
             .collect();
         let variables = Variables::new(&declared, std::env::vars(), &options.variables)?;
+        let outbound = Outbound::new(outbound::allowed_origins(|name| variables.get(name)))?;
+        let budget = budget(&variables);
         Ok(Server {
             pre,
             spin: SpinHost {
                 kv,
                 variables: Arc::new(variables),
             },
+            outbound,
+            budget,
             www: options.www.clone(),
         })
     }
@@ -170,25 +198,21 @@ impl Server {
         self: Arc<Self>,
         req: hyper::Request<hyper::body::Incoming>,
     ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
-        if let Some(rest) = req.uri().path().strip_prefix("/playground") {
-            return Ok(self.static_file(rest));
+        let path = req.uri().path();
+        if path == "/playground" || path.starts_with("/playground/") {
+            return Ok(self.static_file(&path["/playground".len()..]));
         }
-        let too_long = req
+        // A body declared longer than its route takes is refused before a byte of it is read,
+        // with the document the component gives for one it stops reading.
+        let limit = tombstone_edge::body_limit(req.uri().path());
+        let declared = req
             .headers()
             .get(hyper::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            .is_some_and(|len| len > MAX_REQUEST_BYTES);
-        if too_long {
-            let problem = tombstone_core::too_large(
-                usize::try_from(MAX_REQUEST_BYTES).unwrap_or(usize::MAX) + 1,
-                tombstone_core::limits::MAX_SOURCE_BODY_BYTES,
-                "body",
-            );
-            return Ok(response(
-                413,
-                "application/problem+json",
-                problem.to_json().into(),
-            ));
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Ok(edge_response(tombstone_edge::body_too_large(
+                req.uri().path(),
+            )));
         }
         let mut store = Store::new(
             self.pre.engine(),
@@ -197,10 +221,20 @@ impl Server {
                 http: WasiHttpCtx::new(),
                 table: ResourceTable::new(),
                 spin: self.spin.clone(),
+                outbound: self.outbound.clone(),
             },
         );
-        store.set_epoch_deadline((REQUEST_TIMEOUT.as_millis() / TICK.as_millis()) as u64);
+        store.set_epoch_deadline((self.budget.as_millis() / TICK.as_millis()) as u64);
         store.epoch_deadline_trap();
+        // Declared and chunked bodies alike: the component reads at most MAX_REQUEST_BYTES.
+        let (parts, body) = req.into_parts();
+        let body = http_body_util::Limited::new(body, MAX_REQUEST_BYTES as usize).map_err(|e| {
+            match e.downcast::<hyper::Error>() {
+                Ok(e) => wasmtime_wasi_http::Error::Hyper(*e),
+                Err(_) => wasmtime_wasi_http::Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES)),
+            }
+        });
+        let req = hyper::Request::from_parts(parts, body);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -215,7 +249,11 @@ impl Server {
                 .call_handle(&mut store, incoming, out)
                 .await
         });
-        match receiver.await {
+        let Ok(answer) = tokio::time::timeout(self.budget, receiver).await else {
+            task.abort();
+            anyhow::bail!("the component did not answer within {:?}", self.budget);
+        };
+        match answer {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) => Err(e.into()),
             Err(_) => {
@@ -231,6 +269,7 @@ impl Server {
 
     /// `/playground/<file>` from the www folder; `/playground/` is its `index.html`.
     fn static_file(&self, rest: &str) -> hyper::Response<HyperOutgoingBody> {
+        let not_found = || response(404, "text/plain", "not found\n".into());
         let Some(www) = &self.www else {
             return response(
                 404,
@@ -238,41 +277,39 @@ impl Server {
                 "the playground is not served here\n".into(),
             );
         };
-        let relative = match rest.trim_start_matches('/') {
-            "" => "index.html",
-            r => r,
-        };
-        let safe = Path::new(relative)
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if rest.is_empty() {
-            // `/playground` → `/playground/`, so the page's relative URLs resolve.
-            let mut r = response(308, "text/plain", Bytes::new());
-            r.headers_mut().insert(
-                hyper::header::LOCATION,
-                hyper::header::HeaderValue::from_static("/playground/"),
-            );
-            return r;
-        }
-        match std::fs::read(www.join(relative)) {
-            Ok(bytes) if safe => response(200, content_type(relative), bytes.into()),
-            _ => response(404, "text/plain", "not found\n".into()),
+        match files::lookup(rest) {
+            files::Lookup::Redirect => {
+                let mut r = response(308, "text/plain", Bytes::new());
+                r.headers_mut().insert(
+                    hyper::header::LOCATION,
+                    hyper::header::HeaderValue::from_static("/playground/"),
+                );
+                r
+            }
+            files::Lookup::File(relative) => match files::read(www, &relative) {
+                Some(bytes) => response(200, files::content_type(&relative), bytes.into()),
+                None => not_found(),
+            },
+            files::Lookup::Refused => not_found(),
         }
     }
 }
 
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "wasm" => "application/wasm",
-        "json" => "application/json",
-        "png" => "image/png",
-        "svg" => "image/svg+xml",
-        "webmanifest" => "application/manifest+json",
-        _ => "application/octet-stream",
+/// A response of the edge crate, sent by the host itself.
+fn edge_response(edge: tombstone_edge::Response) -> hyper::Response<HyperOutgoingBody> {
+    let content_type = edge.header("content-type").unwrap_or("text/plain").to_owned();
+    let mut r = response(edge.status, &content_type, edge.body.into());
+    for (name, value) in &edge.headers {
+        if !name.eq_ignore_ascii_case("content-type") {
+            if let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::try_from(name.as_str()),
+                hyper::header::HeaderValue::try_from(value.as_str()),
+            ) {
+                r.headers_mut().append(name, value);
+            }
+        }
     }
+    r
 }
 
 fn response(status: u16, content_type: &str, body: Bytes) -> hyper::Response<HyperOutgoingBody> {

@@ -57,16 +57,17 @@ pub struct Cas {
 pub struct Variables(BTreeMap<String, String>);
 
 impl Variables {
-    /// Every declared variable (default empty), then `SPIN_VARIABLE_<NAME>` from the
-    /// environment, then `overrides` (`--var`), each later source winning.
+    /// Every declared variable with its default (`(name, default)`), then
+    /// `SPIN_VARIABLE_<NAME>` from the environment, then `overrides` (`--var`), each later
+    /// source winning.
     pub fn new(
-        declared: &[&str],
+        declared: &[(&str, &str)],
         environment: impl Iterator<Item = (String, String)>,
         overrides: &[(String, String)],
     ) -> anyhow::Result<Variables> {
         let mut values: BTreeMap<String, String> = declared
             .iter()
-            .map(|name| ((*name).to_owned(), String::new()))
+            .map(|(name, default)| ((*name).to_owned(), (*default).to_owned()))
             .collect();
         for (name, value) in environment {
             if let Some(var) = name.strip_prefix("SPIN_VARIABLE_") {
@@ -80,11 +81,20 @@ impl Variables {
             anyhow::ensure!(
                 values.contains_key(name),
                 "--var {name}: not a variable of this app (known: {})",
-                declared.join(", ")
+                declared
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             values.insert(name.clone(), value.clone());
         }
         Ok(Variables(values))
+    }
+
+    /// The value of a variable.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
     }
 }
 

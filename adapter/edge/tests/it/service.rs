@@ -1,148 +1,14 @@
-//! The ingestion service's behaviour over an in-memory store: routes, statuses, idempotency,
-//! retention, dead letters and every authentication check. The same behaviour is tested again
-//! over real HTTP against `tombstone serve` (tests/it/serve.rs).
-
-use std::cell::Cell;
-use std::collections::HashMap;
+//! Store mode over an in-memory store: routes, statuses, idempotency, retention, dead letters and
+//! every authentication check. The same behaviour is tested again over real HTTP against
+//! `tombstone serve` (`host/tests/serve.rs`).
 
 use base64::Engine;
 use ed25519_dalek::Signer;
 use serde_json::{json, Value};
 use tombstone_core::signature::WebhookSecret;
-use tombstone_core::Timestamp;
-use tombstone_edge::{
-    handle, Config, ConfigError, KeyValue, MemoryStore, Request, Response, StoreError,
-};
+use tombstone_edge::KeyValue;
 
-const T0: &str = "2026-03-01T12:00:00Z";
-const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
-const OTHER_CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#;
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn at(t: &str) -> Timestamp {
-    Timestamp::parse(t).unwrap()
-}
-
-fn later(seconds: i64) -> Timestamp {
-    Timestamp::from_unix(at(T0).unix_seconds() + seconds, 0, 0).unwrap()
-}
-
-/// A store that counts writes and can fail the ones under a prefix.
-#[derive(Default)]
-struct TestStore {
-    inner: MemoryStore,
-    writes: Cell<usize>,
-    fail_prefix: Option<&'static str>,
-}
-
-impl KeyValue for TestStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(key)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        if self.fail_prefix.is_some_and(|p| key.starts_with(p)) {
-            return Err(StoreError("disk full".into()));
-        }
-        self.writes.set(self.writes.get() + 1);
-        self.inner.set(key, value)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        self.writes.set(self.writes.get() + 1);
-        self.inner.increment(key, delta)
-    }
-    fn keys(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.keys()
-    }
-}
-
-struct Call<'a> {
-    method: &'a str,
-    path: &'a str,
-    query: &'a str,
-    headers: Vec<(String, String)>,
-    body: &'a [u8],
-}
-
-fn post<'a>(path: &'a str, body: &'a [u8]) -> Call<'a> {
-    Call {
-        method: "POST",
-        path,
-        query: "",
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body,
-    }
-}
-
-fn get(path: &str) -> Call<'_> {
-    Call {
-        method: "GET",
-        path,
-        query: "",
-        headers: vec![],
-        body: b"",
-    }
-}
-
-impl<'a> Call<'a> {
-    fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-    fn query(mut self, query: &'a str) -> Self {
-        self.query = query;
-        self
-    }
-    fn send(
-        &self,
-        kv: &dyn KeyValue,
-        config: &Result<Config, ConfigError>,
-        now: Timestamp,
-    ) -> Response {
-        let req = Request {
-            method: self.method,
-            path: self.path,
-            query: self.query,
-            headers: self.headers.clone(),
-            body: self.body,
-        };
-        handle(&req, kv, config, now)
-    }
-}
-
-fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Config::from_variables(|name| map.get(name).cloned())
-}
-
-fn canonical<'a>(body: &'a str, key: &str) -> Call<'a> {
-    post("/api/v1/invoice-deletions", body.as_bytes())
-        .header("Idempotency-Key", key)
-        .header("X-Organization-Id", "acme-vet")
-}
-
-fn problem_type(r: &Response) -> String {
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/problem+json"),
-        "{r:?}"
-    );
-    r.body_json()["type"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("urn:tombstone:problem:")
-        .to_owned()
-}
-
-fn payload(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../tests/conformance/payloads/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+use crate::support::*;
 
 #[test]
 fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() {
@@ -276,12 +142,23 @@ fn a_storage_failure_keeps_a_dead_letter_answers_503_and_frees_the_key_for_the_r
     let r = canonical(CANONICAL, "k-1").send(&failing, &cfg, at(T0));
     assert_eq!((r.status, problem_type(&r)), (503, "unavailable".into()));
     assert_eq!(r.header("retry-after"), Some("5"));
+    assert_eq!(
+        r.body_json()["errors"][0]["message"],
+        "kept as dead letter 1 (GET /api/v1/dead-letters/1)"
+    );
     let letters = get("/api/v1/dead-letters")
         .send(&failing, &cfg, at(T0))
         .body_json();
-    let letter = &letters["dead_letters"][0]["letter"];
+    let listed = &letters["dead_letters"][0];
+    assert_eq!(listed["id"], 1);
+    assert_eq!(listed["path"], "/api/v1/invoice-deletions");
+    assert!(listed.get("body").is_none(), "listings carry no bodies");
+    let letter = get("/api/v1/dead-letters/1")
+        .send(&failing, &cfg, at(T0))
+        .body_json();
     assert_eq!(letter["body"], CANONICAL);
-    assert_eq!(letter["route"], "POST /api/v1/invoice-deletions");
+    assert_eq!(letter["method"], "POST");
+    assert_eq!(letter["received_at"], T0);
     assert!(letter["reason"].as_str().unwrap().contains("disk full"));
     assert!(letter["headers"]
         .as_array()
@@ -312,7 +189,7 @@ fn a_misconfigured_variable_is_a_503_with_a_dead_letter_and_never_echoes_the_val
         .send(&kv, &config(&[]), at(T0))
         .body_json();
     assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
-    assert!(letters["dead_letters"][0]["letter"]["reason"]
+    assert!(letters["dead_letters"][0]["reason"]
         .as_str()
         .unwrap()
         .contains("mercoa_webhook_secret"));
@@ -356,11 +233,11 @@ fn webhook_routes_answer_with_each_providers_documented_status() {
         );
     }
     // WillSuite names no clinic: without ?clinic_id= it is unmappable, and nothing is kept.
-    let before = kv.keys().unwrap().len();
+    let before = kv.keys().len();
     let body = payload("willsuite/01-doc-example-verbatim.json");
     let r = post("/api/v1/webhooks/willsuite/acme-vet", &body).send(&kv, &cfg, at(T0));
     assert_eq!((r.status, problem_type(&r)), (422, "unmappable".into()));
-    assert_eq!(kv.keys().unwrap().len(), before);
+    assert_eq!(kv.keys().len(), before);
 }
 
 #[test]
@@ -449,7 +326,7 @@ fn bad_requests_get_problems_and_leave_no_state() {
         }
     }
     // Only the one valid request left anything behind (its claim and its task).
-    assert_eq!(kv.keys().unwrap().len(), 2, "{:?}", kv.keys());
+    assert_eq!(kv.keys().len(), 2, "{:?}", kv.keys());
     let r = get("/api/v1/invoice-deletions").send(&kv, &cfg, at(T0));
     assert_eq!(r.header("allow"), Some("POST"));
 }
@@ -586,7 +463,7 @@ fn standard_webhooks_signatures_are_required_once_a_secret_is_set() {
         "/header/webhook-signature",
     );
     assert!(
-        kv.keys().unwrap().is_empty(),
+        kv.keys().is_empty(),
         "refused deliveries leave nothing"
     );
 

@@ -3,194 +3,13 @@
 //!
 //! Needs the Spin component: `cargo run --release -p xtask -- spin` (CI builds it first).
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
 use serde_json::{json, Value};
 use tombstone_core::signature::WebhookSecret;
 use tombstone_tests::{conformance_dir, load_cases};
 
-/// A running `tombstone serve`; killed (SIGKILL) on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(kv: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--kv"])
-            .arg(kv)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start tombstone serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
-        Server { child, addr }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // The server may answer (413) before reading a large body; a reset then is fine.
-        let _ = stream.write_all(body);
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        Reply::parse(&raw)
-    }
-
-    fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut all = vec![("Content-Type", "application/json")];
-        all.extend_from_slice(headers);
-        self.request("POST", path, &all, body)
-    }
-
-    fn get(&self, path: &str) -> Reply {
-        self.request("GET", path, &[], b"")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn parse(raw: &[u8]) -> Reply {
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a complete response head");
-        let head = std::str::from_utf8(&raw[..split]).unwrap();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: BTreeMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let mut body = raw[split + 4..].to_vec();
-        if headers.get("transfer-encoding").map(String::as_str) == Some("chunked") {
-            body = dechunk(&body);
-        }
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn problem(&self) -> (u16, String, String) {
-        assert_eq!(
-            self.headers.get("content-type").map(String::as_str),
-            Some("application/problem+json"),
-            "{self:?}"
-        );
-        let v = self.json();
-        (
-            self.status,
-            v["type"]
-                .as_str()
-                .unwrap()
-                .replace("urn:tombstone:problem:", ""),
-            v["errors"][0]["pointer"].as_str().unwrap_or("").to_owned(),
-        )
-    }
-}
-
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
-                .unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
-        body = &body[line_end + 2 + size + 2..];
-    }
-}
-
-/// A fresh folder for one test's key-value file.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("kv.sqlite")
-}
-
-/// Every row of the key-value file, as keys.
-fn stored_keys(kv: &Path) -> Vec<String> {
-    let db = rusqlite::Connection::open(kv).unwrap();
-    let mut statement = db
-        .prepare("SELECT key FROM spin_key_value ORDER BY key")
-        .unwrap();
-    let keys = statement.query_map([], |row| row.get(0)).unwrap();
-    keys.collect::<Result<_, _>>().unwrap()
-}
-
-const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
-
-fn canonical(server: &Server, key: &str, body: &str) -> Reply {
-    server.post(
-        "/api/v1/invoice-deletions",
-        &[("Idempotency-Key", key), ("X-Organization-Id", "acme-vet")],
-        body.as_bytes(),
-    )
-}
+use crate::support::*;
 
 #[test]
 fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
@@ -199,46 +18,18 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
     let mut checked = 0;
     let mut covered = std::collections::BTreeSet::new();
     for (n, case) in load_cases().into_iter().enumerate() {
-        let Some(expected) = case.expect.get("conversion") else {
-            continue;
-        };
-        let Some(file) = case.payload_file.as_deref() else {
-            continue;
-        };
-        let shared = ["mercoa/", "willsuite/", "highlevel/", "canonical/"]
-            .iter()
-            .any(|dir| file.starts_with(&format!("payloads/{dir}")));
-        if !shared || case.context.delay_seconds.unwrap_or(0) != 0 {
-            continue;
-        }
         // One organization per case: cases reuse payloads with other clinics, and the same
         // key with another body would (rightly) be refused as reuse.
         let org = format!("e2e-{n}");
-        let source = expected["source"].as_str().unwrap();
-        let mut headers = vec![];
-        if let Some(key) = &case.context.idempotency_key {
-            headers.push(("Idempotency-Key", key.as_str()));
-        }
-        let reply = if source == "canonical" {
-            headers.push(("X-Organization-Id", org.as_str()));
-            server.post("/api/v1/invoice-deletions", &headers, &case.payload_bytes())
-        } else {
-            let route = match &case.context.source {
-                Some(forced) if forced != "auto" => forced.clone(),
-                _ => "auto".to_owned(),
-            };
-            let mut path = format!("/api/v1/webhooks/{route}/{org}");
-            if let Some(clinic) = &case.context.clinic_id {
-                path.push_str(&format!("?clinic_id={}", encode(clinic)));
-            }
-            server.post(&path, &headers, &case.payload_bytes())
+        let Some((path, headers)) = sample_delivery(&case, &org) else {
+            continue;
         };
-        let status = match source {
-            "willsuite" | "canonical" => 202,
-            _ => 200,
-        };
+        let expected = &case.expect["conversion"];
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = server.post(&path, &headers, &case.payload_bytes());
+        let status = success_status(expected["source"].as_str().unwrap());
         assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
-        covered.insert(file.to_owned());
+        covered.insert(case.payload_file.clone().unwrap());
         let body = reply.json();
         let key = expected["request"]["headers"]["Idempotency-Key"]
             .as_str()
@@ -484,8 +275,7 @@ fn a_storage_failure_is_a_dead_letter_and_the_retry_after_recovery_schedules() {
     let r = canonical(&server, "k-dl", CANONICAL);
     assert_eq!(r.problem().1, "unavailable");
     assert_eq!(r.status, 503);
-    let letters = server.get("/api/v1/dead-letters").json();
-    let letter = &letters["dead_letters"][0]["letter"];
+    let letter = server.get("/api/v1/dead-letters/1").json();
     assert_eq!(letter["body"], CANONICAL);
     assert!(letter["reason"].as_str().unwrap().contains("injected"));
     server.kill();
@@ -521,31 +311,51 @@ fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
     for outside in [
         "/playground/../Cargo.toml",
         "/playground/%2e%2e/Cargo.toml",
+        "/playground/%2E%2e%2fCargo.toml",
+        "/playground/.%2e/.%2e/Cargo.toml",
+        "/playground//etc/passwd",
+        "/playground/%2fetc/passwd",
+        "/playground/..%5cCargo.toml",
         "/playground/nope.js",
     ] {
         assert_eq!(server.get(outside).status, 404, "{outside}");
     }
+    // A symbolic link out of the served folder is refused; one inside it is followed.
+    let dir = scratch("playground-links").with_file_name("www");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), b"<p>hi</p>").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/hostname", dir.join("leak.txt")).unwrap();
+        std::os::unix::fs::symlink(dir.join("index.html"), dir.join("alias.html")).unwrap();
+    }
+    let linked = Server::start(&kv.with_file_name("kv2.sqlite"), &["--www", dir.to_str().unwrap()]);
+    assert_eq!(linked.get("/playground/").body, b"<p>hi</p>");
+    #[cfg(unix)]
+    {
+        assert_eq!(linked.get("/playground/leak.txt").status, 404);
+        assert_eq!(linked.get("/playground/alias.html").body, b"<p>hi</p>");
+    }
+    // A path that only starts like the playground's is the component's.
+    assert_eq!(server.get("/playgrounds").problem().1, "not-found");
     // Everything else is still the component's.
     assert_eq!(server.get("/healthz").status, 200);
-}
-
-/// Percent-encodes a query value (every byte but unreserved characters).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[test]
 fn the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_native() {
     let kv = scratch("table");
-    let server = Server::start(&kv, &[]);
+    // In relay mode, with an upstream that is not there: the dry run neither stores nor sends.
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let server = Server::start(
+        &kv,
+        &[
+            "--var",
+            &format!("upstream_url={dead}/api/v1/invoice-deletions"),
+            "--var",
+            &format!("upstream_origin={dead}"),
+        ],
+    );
     let mut ran = 0;
     for case in load_cases() {
         let c = &case.context;

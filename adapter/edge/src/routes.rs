@@ -1,0 +1,170 @@
+//! The service's routes, in one table: path templates, the methods each accepts, and the
+//! parsing of a request path into one of them.
+
+/// A route, with the path segments it captures (still percent-encoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `POST /api/v1/invoice-deletions`.
+    Canonical,
+    /// `POST /api/v1/webhooks/{source}/{organization_id}`.
+    Webhook {
+        /// `mercoa`, `willsuite`, `highlevel` or `auto` (checked by the handler).
+        source: &'a str,
+        /// The organization, percent-encoded.
+        organization: &'a str,
+    },
+    /// `POST /api/v1/convert`.
+    Convert,
+    /// `GET /api/v1/tasks/{task_id}`.
+    Task {
+        /// The task id.
+        id: &'a str,
+    },
+    /// `GET /api/v1/dead-letters`.
+    DeadLetters,
+    /// `GET` or `DELETE /api/v1/dead-letters/{id}`.
+    DeadLetter {
+        /// The letter's id.
+        id: &'a str,
+    },
+    /// `POST /api/v1/dead-letters/{id}/replay`.
+    ReplayDeadLetter {
+        /// The letter's id.
+        id: &'a str,
+    },
+    /// `GET /healthz`.
+    Health,
+    /// `GET /schemas/{name}.json`.
+    Schema {
+        /// The schema's name.
+        name: &'a str,
+    },
+}
+
+/// Every route's template and methods, in the order of the README and the API document.
+pub const ROUTES: [(&str, &[&str]); 9] = [
+    ("/api/v1/invoice-deletions", &["POST"]),
+    ("/api/v1/webhooks/{source}/{organization_id}", &["POST"]),
+    ("/api/v1/convert", &["POST"]),
+    ("/api/v1/tasks/{task_id}", &["GET"]),
+    ("/api/v1/dead-letters", &["GET"]),
+    ("/api/v1/dead-letters/{id}", &["GET", "DELETE"]),
+    ("/api/v1/dead-letters/{id}/replay", &["POST"]),
+    ("/healthz", &["GET"]),
+    ("/schemas/{name}.json", &["GET"]),
+];
+
+/// One path segment: non-empty, no `/`.
+fn segment(s: &str) -> Option<&str> {
+    (!s.is_empty() && !s.contains('/')).then_some(s)
+}
+
+impl<'a> Route<'a> {
+    /// The route a path belongs to; `None`: no route (404).
+    pub fn parse(path: &'a str) -> Option<Route<'a>> {
+        match path {
+            "/api/v1/invoice-deletions" => return Some(Route::Canonical),
+            "/api/v1/convert" => return Some(Route::Convert),
+            "/api/v1/dead-letters" => return Some(Route::DeadLetters),
+            "/healthz" => return Some(Route::Health),
+            _ => {}
+        }
+        if let Some(rest) = path.strip_prefix("/api/v1/webhooks/") {
+            let (source, organization) = rest.split_once('/')?;
+            return Some(Route::Webhook {
+                source: segment(source)?,
+                organization: segment(organization)?,
+            });
+        }
+        if let Some(id) = path.strip_prefix("/api/v1/tasks/") {
+            return Some(Route::Task { id: segment(id)? });
+        }
+        if let Some(rest) = path.strip_prefix("/api/v1/dead-letters/") {
+            return match rest.strip_suffix("/replay") {
+                Some(id) => Some(Route::ReplayDeadLetter { id: segment(id)? }),
+                None => Some(Route::DeadLetter { id: segment(rest)? }),
+            };
+        }
+        if let Some(name) = path
+            .strip_prefix("/schemas/")
+            .and_then(|n| n.strip_suffix(".json"))
+        {
+            return Some(Route::Schema {
+                name: segment(name)?,
+            });
+        }
+        None
+    }
+
+    /// The route's template, as in [`ROUTES`] (for logs: never the raw path).
+    pub fn template(&self) -> &'static str {
+        ROUTES[self.index()].0
+    }
+
+    /// The methods the route accepts.
+    pub fn methods(&self) -> &'static [&'static str] {
+        ROUTES[self.index()].1
+    }
+
+    fn index(&self) -> usize {
+        match self {
+            Route::Canonical => 0,
+            Route::Webhook { .. } => 1,
+            Route::Convert => 2,
+            Route::Task { .. } => 3,
+            Route::DeadLetters => 4,
+            Route::DeadLetter { .. } => 5,
+            Route::ReplayDeadLetter { .. } => 6,
+            Route::Health => 7,
+            Route::Schema { .. } => 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_into_routes_with_their_segments() {
+        let cases = [
+            ("/api/v1/invoice-deletions", Some(Route::Canonical)),
+            (
+                "/api/v1/webhooks/mercoa/acme%20vet",
+                Some(Route::Webhook {
+                    source: "mercoa",
+                    organization: "acme%20vet",
+                }),
+            ),
+            ("/api/v1/webhooks/mercoa", None),
+            ("/api/v1/webhooks/mercoa/", None),
+            ("/api/v1/webhooks/mercoa/a/b", None),
+            ("/api/v1/tasks/abc", Some(Route::Task { id: "abc" })),
+            ("/api/v1/tasks/", None),
+            ("/api/v1/dead-letters/7", Some(Route::DeadLetter { id: "7" })),
+            (
+                "/api/v1/dead-letters/7/replay",
+                Some(Route::ReplayDeadLetter { id: "7" }),
+            ),
+            ("/api/v1/dead-letters/7/other", None),
+            ("/schemas/mercoa.json", Some(Route::Schema { name: "mercoa" })),
+            ("/schemas/.json", None),
+            ("/healthz", Some(Route::Health)),
+            ("/nope", None),
+        ];
+        for (path, route) in cases {
+            assert_eq!(Route::parse(path), route, "{path}");
+        }
+    }
+
+    #[test]
+    fn every_route_has_its_template_and_methods() {
+        let route = Route::parse("/api/v1/dead-letters/3").unwrap();
+        assert_eq!(route.template(), "/api/v1/dead-letters/{id}");
+        assert_eq!(route.methods(), ["GET", "DELETE"]);
+        assert_eq!(
+            Route::parse("/api/v1/webhooks/auto/x").unwrap().template(),
+            "/api/v1/webhooks/{source}/{organization_id}"
+        );
+    }
+}

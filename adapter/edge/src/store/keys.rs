@@ -1,0 +1,237 @@
+//! Every key the service writes, each bound to the type of its value (the pattern of Svix's
+//! `kv_backend`): a key type knows its place in the store and what it holds, so no other module
+//! formats a key or decodes a value by hand.
+//!
+//! | key | holds |
+//! |---|---|
+//! | `task/<task_id>` | [`StoredTask`]: the idempotency record and the scheduled task |
+//! | `task/<task_id>/<generation>` | [`StoredTask`]: an expired generation, archived before its key was reused |
+//! | `claim/<task_id>/<generation>/<minute>` | counter: the claims taken in that minute |
+//! | `dead-letter/<id>` | [`DeadLetter`] |
+//! | `dead-letters/last-id` | counter: the last dead-letter id handed out |
+//! | `healthz` | never written: `/healthz` reads it to see that the store answers |
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tombstone_core::TaskId;
+
+use super::{decode_counter, KeyValue, StoreError};
+use crate::dead_letters::{DeadLetter, DeadLetterId};
+use crate::schedule::StoredTask;
+
+/// A key whose value is JSON of one type.
+pub trait JsonKey: fmt::Display {
+    /// What the key holds.
+    type Value: Serialize + DeserializeOwned;
+    /// Its name in error messages.
+    const WHAT: &'static str;
+}
+
+/// A key holding an integer counter, changed only by atomic increments.
+pub trait CounterKey: fmt::Display {}
+
+/// The task (and idempotency record) of a task id.
+pub struct TaskKey<'a>(pub &'a TaskId);
+
+impl fmt::Display for TaskKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task/{}", self.0)
+    }
+}
+
+impl JsonKey for TaskKey<'_> {
+    type Value = StoredTask;
+    const WHAT: &'static str = "task";
+}
+
+/// An expired generation of a task, kept when its key was reused.
+pub struct ArchivedTaskKey<'a> {
+    /// The task id.
+    pub task: &'a TaskId,
+    /// The generation that expired.
+    pub generation: u64,
+}
+
+impl fmt::Display for ArchivedTaskKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task/{}/{}", self.task, self.generation)
+    }
+}
+
+impl JsonKey for ArchivedTaskKey<'_> {
+    type Value = StoredTask;
+    const WHAT: &'static str = "archived task";
+}
+
+/// The claims of one generation of a task id, in one minute (see
+/// `tombstone_core::idempotency`).
+pub struct ClaimKey<'a> {
+    /// The task id.
+    pub task: &'a TaskId,
+    /// The generation being claimed.
+    pub generation: u64,
+    /// The minute (`tombstone_core::idempotency::claim_minute`).
+    pub minute: i64,
+}
+
+impl ClaimKey<'_> {
+    /// The same claim in another minute.
+    pub fn at_minute(&self, minute: i64) -> ClaimKey<'_> {
+        ClaimKey {
+            task: self.task,
+            generation: self.generation,
+            minute,
+        }
+    }
+}
+
+impl fmt::Display for ClaimKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "claim/{}/{}/{}", self.task, self.generation, self.minute)
+    }
+}
+
+impl CounterKey for ClaimKey<'_> {}
+
+/// A kept delivery.
+pub struct DeadLetterKey(pub DeadLetterId);
+
+impl fmt::Display for DeadLetterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dead-letter/{}", self.0)
+    }
+}
+
+impl JsonKey for DeadLetterKey {
+    type Value = DeadLetter;
+    const WHAT: &'static str = "dead letter";
+}
+
+/// The last dead-letter id handed out: ids come from incrementing it, so they are unique across
+/// instances and the newest letters are found without listing keys.
+pub struct LastDeadLetterId;
+
+impl fmt::Display for LastDeadLetterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("dead-letters/last-id")
+    }
+}
+
+impl CounterKey for LastDeadLetterId {}
+
+/// The key `/healthz` reads.
+const HEALTH_KEY: &str = "healthz";
+
+/// The service's typed view of a [`KeyValue`] store.
+#[derive(Clone, Copy)]
+pub struct Store<'a> {
+    kv: &'a dyn KeyValue,
+}
+
+impl<'a> Store<'a> {
+    /// Typed access to `kv`.
+    pub fn new(kv: &'a dyn KeyValue) -> Store<'a> {
+        Store { kv }
+    }
+
+    /// The value at `key`, if any.
+    pub fn get<K: JsonKey>(&self, key: &K) -> Result<Option<K::Value>, StoreError> {
+        let name = key.to_string();
+        match self.kv.get(&name)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt {
+                    key: name,
+                    what: K::WHAT,
+                }),
+        }
+    }
+
+    /// Stores `value` at `key`.
+    pub fn put<K: JsonKey>(&self, key: &K, value: &K::Value) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).expect("stored values always serialize");
+        self.kv.set(&key.to_string(), &bytes)
+    }
+
+    /// Removes `key`.
+    pub fn remove<K: JsonKey>(&self, key: &K) -> Result<(), StoreError> {
+        self.kv.delete(&key.to_string())
+    }
+
+    /// Adds `delta` to the counter at `key` atomically; the new value.
+    pub fn increment<K: CounterKey>(&self, key: &K, delta: i64) -> Result<i64, StoreError> {
+        self.kv.increment(&key.to_string(), delta)
+    }
+
+    /// The counter at `key` (absent: 0), read without writing.
+    pub fn counter<K: CounterKey>(&self, key: &K) -> Result<i64, StoreError> {
+        let name = key.to_string();
+        match self.kv.get(&name)? {
+            None => Ok(0),
+            Some(bytes) => decode_counter(&bytes).ok_or(StoreError::Corrupt {
+                key: name,
+                what: "counter",
+            }),
+        }
+    }
+
+    /// Whether the store answers a read.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.kv.get(HEALTH_KEY).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn keys_are_namespaced_by_task_id_generation_and_minute() {
+        let id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
+        assert_eq!(TaskKey(&id).to_string(), format!("task/{id}"));
+        let archived = ArchivedTaskKey {
+            task: &id,
+            generation: 2,
+        };
+        assert_eq!(archived.to_string(), format!("task/{id}/2"));
+        let claim = ClaimKey {
+            task: &id,
+            generation: 0,
+            minute: 7,
+        };
+        assert_eq!(claim.to_string(), format!("claim/{id}/0/7"));
+        assert_eq!(claim.at_minute(8).to_string(), format!("claim/{id}/0/8"));
+        assert_eq!(
+            DeadLetterKey(DeadLetterId::new(42)).to_string(),
+            "dead-letter/42"
+        );
+        assert_eq!(LastDeadLetterId.to_string(), "dead-letters/last-id");
+    }
+
+    #[test]
+    fn unreadable_values_name_their_key_and_never_their_value() {
+        let kv = MemoryStore::default();
+        let id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
+        kv.set(&format!("task/{id}"), b"secret-invoice-data").unwrap();
+        let store = Store::new(&kv);
+        let error = store.get(&TaskKey(&id)).unwrap_err();
+        assert_eq!(
+            error,
+            StoreError::Corrupt {
+                key: format!("task/{id}"),
+                what: "task"
+            }
+        );
+        assert!(!error.to_string().contains("secret"));
+        kv.set("dead-letters/last-id", b"not a counter").unwrap();
+        assert!(store.counter(&LastDeadLetterId).is_err());
+        kv.delete("dead-letters/last-id").unwrap();
+        assert_eq!(store.counter(&LastDeadLetterId), Ok(0));
+        assert_eq!(store.increment(&LastDeadLetterId, 1), Ok(1));
+        assert_eq!(store.counter(&LastDeadLetterId), Ok(1));
+    }
+}

@@ -1,0 +1,6 @@
+//! The ingestion service's behaviour with its ports in memory, in one test binary.
+
+mod dead_letters;
+mod relay;
+mod service;
+mod support;

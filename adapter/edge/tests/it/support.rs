@@ -1,0 +1,214 @@
+//! What the edge tests share: requests built by hand, a store that counts writes and can fail,
+//! an upstream that answers from a script and records what it was sent.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::collections::VecDeque;
+
+use tombstone_core::Timestamp;
+use tombstone_edge::{
+    handle, Config, ConfigError, Env, KeyValue, MemoryStore, NoUpstream, Request, Response,
+    StoreError, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse,
+};
+
+pub const T0: &str = "2026-03-01T12:00:00Z";
+pub const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
+pub const OTHER_CANONICAL: &str =
+    r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#;
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+pub fn at(t: &str) -> Timestamp {
+    Timestamp::parse(t).unwrap()
+}
+
+/// `seconds` after [`T0`].
+pub fn later(seconds: i64) -> Timestamp {
+    Timestamp::from_unix(at(T0).unix_seconds() + seconds, 0, 0).unwrap()
+}
+
+/// A store that counts writes and can fail the ones under a prefix.
+#[derive(Default)]
+pub struct TestStore {
+    pub inner: MemoryStore,
+    pub writes: Cell<usize>,
+    pub fail_prefix: Option<&'static str>,
+}
+
+impl TestStore {
+    pub fn keys(&self) -> Vec<String> {
+        self.inner.keys()
+    }
+
+    fn write(&self, key: &str) -> Result<(), StoreError> {
+        if self.fail_prefix.is_some_and(|p| key.starts_with(p)) {
+            return Err(StoreError::Backend("disk full".into()));
+        }
+        self.writes.set(self.writes.get() + 1);
+        Ok(())
+    }
+}
+
+impl KeyValue for TestStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.write(key)?;
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.write(key)?;
+        self.inner.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.write(key)?;
+        self.inner.increment(key, delta)
+    }
+}
+
+/// An upstream that answers from a script (one answer per request, in order) and keeps every
+/// request it was sent.
+#[derive(Default)]
+pub struct ScriptedUpstream {
+    pub answers: RefCell<VecDeque<Result<UpstreamResponse, UpstreamError>>>,
+    pub sent: RefCell<Vec<UpstreamRequest>>,
+}
+
+impl ScriptedUpstream {
+    pub fn answering(
+        answers: impl IntoIterator<Item = Result<UpstreamResponse, UpstreamError>>,
+    ) -> ScriptedUpstream {
+        ScriptedUpstream {
+            answers: RefCell::new(answers.into_iter().collect()),
+            sent: RefCell::default(),
+        }
+    }
+}
+
+impl Upstream for ScriptedUpstream {
+    fn send(&self, request: &UpstreamRequest) -> Result<UpstreamResponse, UpstreamError> {
+        self.sent.borrow_mut().push(request.clone());
+        self.answers
+            .borrow_mut()
+            .pop_front()
+            .expect("the script has an answer for every request")
+    }
+}
+
+/// An upstream answer.
+pub fn answer(status: u16, content_type: &str, body: &str) -> UpstreamResponse {
+    UpstreamResponse {
+        status,
+        headers: vec![("content-type".into(), content_type.into())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+pub struct Call<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+}
+
+pub fn post<'a>(path: &'a str, body: &'a [u8]) -> Call<'a> {
+    Call {
+        method: "POST",
+        path,
+        query: "",
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body,
+    }
+}
+
+pub fn get(path: &str) -> Call<'_> {
+    Call {
+        method: "GET",
+        path,
+        query: "",
+        headers: vec![],
+        body: b"",
+    }
+}
+
+impl<'a> Call<'a> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn query(mut self, query: &'a str) -> Self {
+        self.query = query;
+        self
+    }
+
+    pub fn method(mut self, method: &'a str) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Handles the call in store mode (no upstream).
+    pub fn send(
+        &self,
+        kv: &dyn KeyValue,
+        config: &Result<Config, ConfigError>,
+        now: Timestamp,
+    ) -> Response {
+        self.send_via(kv, &NoUpstream, config, now)
+    }
+
+    /// Handles the call with an upstream.
+    pub fn send_via(
+        &self,
+        kv: &dyn KeyValue,
+        upstream: &dyn Upstream,
+        config: &Result<Config, ConfigError>,
+        now: Timestamp,
+    ) -> Response {
+        let req = Request {
+            method: self.method,
+            path: self.path,
+            query: self.query,
+            headers: self.headers.clone(),
+            body: self.body,
+        };
+        handle(&req, Env { kv, upstream }, config, now)
+    }
+}
+
+pub fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_variables(|name| map.get(name).cloned())
+}
+
+pub fn canonical<'a>(body: &'a str, key: &str) -> Call<'a> {
+    post("/api/v1/invoice-deletions", body.as_bytes())
+        .header("Idempotency-Key", key)
+        .header("X-Organization-Id", "acme-vet")
+}
+
+pub fn problem_type(r: &Response) -> String {
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{r:?}"
+    );
+    r.body_json()["type"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("urn:tombstone:problem:")
+        .to_owned()
+}
+
+/// A payload of the conformance table.
+pub fn payload(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../tests/conformance/payloads/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}

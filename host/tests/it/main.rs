@@ -1,0 +1,11 @@
+//! The host's integration tests, in one binary: the `tombstone` CLI, `spin.toml` against the
+//! code, and `tombstone serve` end to end over real HTTP (store mode, relay mode).
+//!
+//! The serve tests need the Spin component: `cargo run --release -p xtask -- spin` (CI builds it
+//! first).
+
+mod cli;
+mod relay;
+mod serve;
+mod spin_manifest;
+mod support;

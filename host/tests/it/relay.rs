@@ -1,0 +1,380 @@
+//! Relay mode end to end over real HTTP: an edge `tombstone serve` in relay mode in front of an
+//! upstream `tombstone serve` in store mode (the canonical service), on loopback. Nothing is
+//! mocked in-process: where a test needs an upstream that misbehaves, or needs the exact bytes
+//! on the wire, a small HTTP server on its own thread plays that part.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tombstone_tests::{load_cases, run_native};
+
+use crate::support::*;
+
+/// What the test upstream does with a request.
+#[derive(Clone)]
+enum Behaviour {
+    /// Forwards it to this address and relays the answer back.
+    Forward(String),
+    /// Answers with this raw status, content type and body.
+    Answer(u16, &'static str, &'static str),
+    /// Never answers.
+    Hang,
+}
+
+/// A request as the upstream received it.
+#[derive(Debug, Clone)]
+struct Received {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+}
+
+/// An HTTP/1.1 server on a thread: records every request, then behaves as told.
+struct TestUpstream {
+    addr: String,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl TestUpstream {
+    fn start(behaviour: Behaviour) -> TestUpstream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let behaviour = behaviour.clone();
+                let log = log.clone();
+                std::thread::spawn(move || serve_one(stream, &behaviour, &log));
+            }
+        });
+        TestUpstream { addr, received }
+    }
+
+    fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// Reads one request (head and `Content-Length` body).
+fn read_request(stream: &mut TcpStream) -> Option<Received> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8(raw[..head_end].to_vec()).ok()?;
+    let length: usize = head
+        .split("\r\n")
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = raw[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    Some(Received { head, body })
+}
+
+fn serve_one(mut stream: TcpStream, behaviour: &Behaviour, log: &Mutex<Vec<Received>>) {
+    // The edge's client keeps connections alive: serve requests until it closes.
+    while let Some(request) = read_request(&mut stream) {
+        log.lock().unwrap().push(request.clone());
+        let answer = match behaviour {
+            Behaviour::Hang => {
+                std::thread::sleep(Duration::from_secs(120));
+                return;
+            }
+            Behaviour::Answer(status, content_type, body) => format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+            Behaviour::Forward(to) => {
+                let Ok(mut upstream) = TcpStream::connect(to) else {
+                    return; // the real upstream is down: the connection just closes
+                };
+                let head = request
+                    .head
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .collect::<Vec<_>>()
+                    .join("\r\n");
+                let mut forwarded = format!("{head}\r\nConnection: close\r\n\r\n").into_bytes();
+                forwarded.extend_from_slice(&request.body);
+                if upstream.write_all(&forwarded).is_err() {
+                    return;
+                }
+                let mut answer = Vec::new();
+                if upstream.read_to_end(&mut answer).is_err() || answer.is_empty() {
+                    return;
+                }
+                answer
+            }
+        };
+        if stream.write_all(&answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// The edge in relay mode, sending to `origin` (and allowed to reach `allowed`).
+fn edge(name: &str, origin: &str, allowed: &str, extra: &[&str]) -> (Server, std::path::PathBuf) {
+    let kv = scratch(name);
+    let url = format!("upstream_url={origin}/api/v1/invoice-deletions");
+    let allowed = format!("upstream_origin={allowed}");
+    let mut args = vec!["--var", &url, "--var", &allowed];
+    args.extend_from_slice(extra);
+    (Server::start(&kv, &args), kv)
+}
+
+fn dead_letter_ids(server: &Server) -> Vec<u64> {
+    server.get("/api/v1/dead-letters?limit=200").json()["dead_letters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
+    let upstream_kv = scratch("relay-upstream");
+    let upstream = Server::start(&upstream_kv, &[]);
+    let wire = TestUpstream::start(Behaviour::Forward(upstream.addr.clone()));
+    let (edge, edge_kv) = edge("relay-edge", &wire.origin(), &wire.origin(), &[]);
+    let mut relayed = 0;
+    for (n, case) in load_cases().into_iter().enumerate() {
+        let org = format!("relay-{n}");
+        let Some((path, headers)) = sample_delivery(&case, &org) else {
+            continue;
+        };
+        let expected = &case.expect["conversion"];
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let before = wire.received().len();
+        let reply = edge.post(&path, &headers, &case.payload_bytes());
+        let status = success_status(expected["source"].as_str().unwrap());
+        assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
+        let key = expected["request"]["headers"]["Idempotency-Key"].as_str().unwrap();
+        let task_id = tombstone_core::task_id(&org, key).unwrap().to_string();
+        let body = reply.json();
+        assert_eq!(body["status"], "scheduled", "{}", case.name);
+        assert_eq!(body["task_id"], task_id.as_str(), "{}", case.name);
+
+        // On the wire: exactly one request, the table's canonical request byte for byte.
+        let sent = &wire.received()[before..];
+        assert_eq!(sent.len(), 1, "{}", case.name);
+        let sent = &sent[0];
+        assert!(sent.head.starts_with("POST /api/v1/invoice-deletions HTTP/1.1"), "{}", sent.head);
+        assert_eq!(sent.header("content-type"), Some("application/json"));
+        assert_eq!(sent.header("idempotency-key"), Some(key));
+        assert_eq!(sent.header("x-organization-id"), Some(org.as_str()));
+        let native = run_native(&case);
+        let sent_body = String::from_utf8(sent.body.clone()).unwrap();
+        assert!(
+            native.contains(&format!("\"body\":{sent_body}}},\"task_id\"")),
+            "{}: sent {sent_body}, the table has {native}",
+            case.name
+        );
+        // The upstream scheduled it, and the sender got the upstream's own answer.
+        let task = upstream.get(&format!("/api/v1/tasks/{task_id}")).json();
+        assert_eq!(task["request"]["body"], expected["request"]["body"], "{}", case.name);
+        assert_eq!(task["received_at"], body["received_at"]);
+
+        // The retry is a duplicate, and the upstream says so.
+        let again = edge.post(&path, &headers, &case.payload_bytes());
+        assert_eq!(
+            (again.status, again.json()["status"].clone()),
+            (status, json!("duplicate")),
+            "{}",
+            case.name
+        );
+        relayed += 1;
+    }
+    assert!(relayed >= 20, "only {relayed} samples were relayed");
+    // Key reuse is the upstream's verdict, relayed as it came.
+    let first = edge.post(
+        "/api/v1/invoice-deletions",
+        &[("Idempotency-Key", "reuse-1"), ("X-Organization-Id", "acme-vet")],
+        CANONICAL.as_bytes(),
+    );
+    assert_eq!(first.status, 202);
+    let reuse = edge.post(
+        "/api/v1/invoice-deletions",
+        &[("Idempotency-Key", "reuse-1"), ("X-Organization-Id", "acme-vet")],
+        br#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#,
+    );
+    assert_eq!(
+        reuse.problem(),
+        (422, "idempotency-key-reuse".into(), "/header/Idempotency-Key".into())
+    );
+    assert!(stored_keys(&edge_kv).is_empty(), "relay mode keeps no state: {:?}", stored_keys(&edge_kv));
+    assert_eq!(stored_tasks(&upstream_kv).len(), relayed + 1);
+}
+
+#[test]
+fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_once() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let upstream_kv = scratch("kill-upstream");
+    let upstream = Server::start_on(&listen, &upstream_kv, &[]);
+    let origin = format!("http://{listen}");
+    let (edge, _) = edge("kill-edge", &origin, &origin, &["--var", "upstream_timeout_ms=2000"]);
+    let edge = Arc::new(edge);
+
+    // 40 deletions, four senders at a time; the upstream dies after the first answers.
+    const DELIVERIES: usize = 40;
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let senders: Vec<_> = (0..4)
+        .map(|t| {
+            let edge = edge.clone();
+            let answers = answers.clone();
+            std::thread::spawn(move || {
+                for i in (t..DELIVERIES).step_by(4) {
+                    let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
+                    let r = edge.post(
+                        "/api/v1/invoice-deletions",
+                        &[("Idempotency-Key", &format!("kill-{i}")), ("X-Organization-Id", "acme-vet")],
+                        body.as_bytes(),
+                    );
+                    answers.lock().unwrap().push((i, r.status));
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+            })
+        })
+        .collect();
+    while answers.lock().unwrap().len() < 8 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    upstream.kill();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let answers = answers.lock().unwrap().clone();
+    let accepted = answers.iter().filter(|(_, s)| *s == 202).count();
+    let refused = answers.iter().filter(|(_, s)| *s == 503).count();
+    assert_eq!(accepted + refused, DELIVERIES, "only 202 or 503: {answers:?}");
+    assert!(accepted >= 8 && refused > 0, "{accepted} accepted, {refused} refused");
+    let letters = dead_letter_ids(&edge);
+    assert_eq!(letters.len(), refused, "every 503 is a dead letter");
+
+    // The upstream comes back on the same address; the operator replays every letter.
+    let upstream = Server::start_on(&listen, &upstream_kv, &[]);
+    let mut replayed = Vec::new();
+    for id in &letters {
+        let r = edge.post(&format!("/api/v1/dead-letters/{id}/replay"), &[], b"");
+        assert_eq!(r.status, 202, "letter {id}: {r:?}");
+        replayed.push(r.json()["status"].as_str().unwrap().to_owned());
+    }
+    assert!(dead_letter_ids(&edge).is_empty(), "every letter was delivered");
+    let tasks = stored_tasks(&upstream_kv);
+    let mut distinct = tasks.clone();
+    distinct.dedup();
+    assert_eq!(tasks.len(), DELIVERIES, "each deletion scheduled upstream exactly once");
+    assert_eq!(distinct.len(), DELIVERIES);
+    // Every deletion, sent again, is the upstream's duplicate of its one task.
+    for i in 0..DELIVERIES {
+        let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
+        let r = canonical_to(&upstream, &format!("kill-{i}"), &body);
+        assert_eq!(r.json()["status"], "duplicate", "deletion {i}");
+    }
+    println!(
+        "kill-and-replay: {DELIVERIES} deliveries, {accepted} accepted before/around the kill, \
+         {refused} kept as dead letters, {} replays ({} scheduled, {} duplicate), {} tasks upstream",
+        replayed.len(),
+        replayed.iter().filter(|s| *s == "scheduled").count(),
+        replayed.iter().filter(|s| *s == "duplicate").count(),
+        tasks.len()
+    );
+}
+
+fn canonical_to(server: &Server, key: &str, body: &str) -> Reply {
+    server.post(
+        "/api/v1/invoice-deletions",
+        &[("Idempotency-Key", key), ("X-Organization-Id", "acme-vet")],
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
+    let cases = [
+        ("hang", Behaviour::Hang, "did not answer within 1000 ms"),
+        ("garbage", Behaviour::Answer(200, "application/json", "garbage"), "not JSON"),
+        ("empty-object", Behaviour::Answer(202, "application/json", "{}"), "required property"),
+        ("fails", Behaviour::Answer(500, "text/plain", "oops"), "status 500"),
+    ];
+    for (name, behaviour, reason) in cases {
+        let wire = TestUpstream::start(behaviour);
+        let (edge, edge_kv) = edge(
+            &format!("bad-upstream-{name}"),
+            &wire.origin(),
+            &wire.origin(),
+            &["--var", "upstream_timeout_ms=1000"],
+        );
+        let started = Instant::now();
+        let r = canonical(&edge, "k-1", CANONICAL);
+        assert_eq!(r.problem().1, "unavailable", "{name}");
+        assert_eq!((r.status, r.headers.get("retry-after").map(String::as_str)), (503, Some("5")));
+        assert!(started.elapsed() < Duration::from_secs(5), "{name}: {:?}", started.elapsed());
+        assert_eq!(wire.received().len(), 1, "{name}");
+        let letter = edge.get("/api/v1/dead-letters/1").json();
+        assert!(letter["reason"].as_str().unwrap().contains(reason), "{name}: {letter}");
+        assert_eq!(letter["body"], CANONICAL);
+        assert_eq!(stored_keys(&edge_kv), ["dead-letter/1", "dead-letters/last-id"], "{name}");
+    }
+}
+
+#[test]
+fn a_request_to_any_other_host_is_refused_as_spin_refuses_it() {
+    let other = TestUpstream::start(Behaviour::Answer(202, "application/json", "{}"));
+    let allowed = format!("http://127.0.0.1:{}", free_port());
+    let (edge, _) = edge("denied", &other.origin(), &allowed, &[]);
+    let r = canonical(&edge, "k-1", CANONICAL);
+    assert_eq!((r.status, r.problem().1), (503, "unavailable".into()));
+    assert!(other.received().is_empty(), "nothing reached the other host");
+    let letter = edge.get("/api/v1/dead-letters/1").json();
+    assert!(
+        letter["reason"].as_str().unwrap().contains("denied"),
+        "{letter}"
+    );
+    // With nothing set, upstream_origin's default allows no real host either.
+    let kv = scratch("denied-default");
+    let url = format!("upstream_url={}/api/v1/invoice-deletions", other.origin());
+    let edge = Server::start(&kv, &["--var", &url]);
+    assert_eq!(canonical(&edge, "k-1", CANONICAL).status, 503);
+    assert!(other.received().is_empty());
+    let letter: Value = edge.get("/api/v1/dead-letters/1").json();
+    assert!(letter["reason"].as_str().unwrap().contains("upstream_origin"));
+}

@@ -1,0 +1,278 @@
+//! What the host tests share: a `tombstone serve` process on loopback, a minimal HTTP/1.1 client
+//! (so each test controls exactly what goes on the wire), and readers of the SQLite store.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A running `tombstone serve`; killed (SIGKILL) on drop.
+pub struct Server {
+    child: Child,
+    pub addr: String,
+}
+
+/// A loopback port that was free a moment ago (for a server that must come back on the same
+/// address after a restart).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// `tombstone serve` on any free port, with its SQLite store at `kv`.
+    pub fn start(kv: &Path, args: &[&str]) -> Server {
+        Server::start_on("127.0.0.1:0", kv, args)
+    }
+
+    /// `tombstone serve --listen listen`.
+    pub fn start_on(listen: &str, kv: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
+            .args(["serve", "--listen", listen, "--kv"])
+            .arg(kv)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tombstone serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Server { child, addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SIGKILL: no shutdown hook runs.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) before reading a large body; a reset then is fine.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        Reply::parse(&raw)
+    }
+
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        self.request("POST", path, &all, body)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn parse(raw: &[u8]) -> Reply {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no complete response head in {raw:?}"));
+        let head = std::str::from_utf8(&raw[..split]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: BTreeMap<String, String> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.get("transfer-encoding").map(String::as_str) == Some("chunked") {
+            body = dechunk(&body);
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// Status, problem kind and the first error's pointer of a problem+json answer.
+    pub fn problem(&self) -> (u16, String, String) {
+        assert_eq!(
+            self.headers.get("content-type").map(String::as_str),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
+        let v = self.json();
+        (
+            self.status,
+            v["type"]
+                .as_str()
+                .unwrap()
+                .replace("urn:tombstone:problem:", ""),
+            v["errors"][0]["pointer"].as_str().unwrap_or("").to_owned(),
+        )
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).unwrap().trim(), 16)
+                .unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
+        body = &body[line_end + 2 + size + 2..];
+    }
+}
+
+/// A fresh folder for one test's key-value file.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("kv.sqlite")
+}
+
+/// Every key of the key-value file.
+pub fn stored_keys(kv: &Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(kv).unwrap();
+    let mut statement = db
+        .prepare("SELECT key FROM spin_key_value ORDER BY key")
+        .unwrap();
+    let keys = statement.query_map([], |row| row.get(0)).unwrap();
+    keys.collect::<Result<_, _>>().unwrap()
+}
+
+/// The task records (`task/<id>`, not archived generations) of the key-value file.
+pub fn stored_tasks(kv: &Path) -> Vec<String> {
+    stored_keys(kv)
+        .into_iter()
+        .filter(|k| k.starts_with("task/") && k.matches('/').count() == 1)
+        .collect()
+}
+
+pub const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
+
+pub fn canonical(server: &Server, key: &str, body: &str) -> Reply {
+    server.post(
+        "/api/v1/invoice-deletions",
+        &[("Idempotency-Key", key), ("X-Organization-Id", "acme-vet")],
+        body.as_bytes(),
+    )
+}
+
+/// Percent-encodes a query value (every byte but unreserved characters).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A case of the conformance table whose payload is a shared sample, sent to its route: the
+/// canonical route for canonical samples, the webhook route (forced or `auto`) otherwise.
+/// `None` for cases that are not such a delivery.
+pub fn sample_delivery(case: &tombstone_tests::Case, org: &str) -> Option<(String, Vec<(String, String)>)> {
+    case.expect.get("conversion")?;
+    let file = case.payload_file.as_deref()?;
+    let shared = ["mercoa/", "willsuite/", "highlevel/", "canonical/"]
+        .iter()
+        .any(|dir| file.starts_with(&format!("payloads/{dir}")));
+    if !shared || case.context.delay_seconds.unwrap_or(0) != 0 {
+        return None;
+    }
+    let mut headers = vec![];
+    if let Some(key) = &case.context.idempotency_key {
+        headers.push(("Idempotency-Key".to_owned(), key.clone()));
+    }
+    let source = case.expect["conversion"]["source"].as_str()?;
+    let path = if source == "canonical" {
+        headers.push(("X-Organization-Id".to_owned(), org.to_owned()));
+        "/api/v1/invoice-deletions".to_owned()
+    } else {
+        let route = match &case.context.source {
+            Some(forced) if forced != "auto" => forced.clone(),
+            _ => "auto".to_owned(),
+        };
+        let mut path = format!("/api/v1/webhooks/{route}/{org}");
+        if let Some(clinic) = &case.context.clinic_id {
+            path.push_str(&format!("?clinic_id={}", encode(clinic)));
+        }
+        path
+    };
+    Some((path, headers))
+}
+
+/// The status a source's route answers with.
+pub fn success_status(source: &str) -> u16 {
+    match source {
+        "willsuite" | "canonical" => 202,
+        _ => 200,
+    }
+}
