@@ -270,7 +270,11 @@ mod tests {
         assert_eq!(claim_count(1, [0, 0]), 1);
         assert_eq!(claim_count(1, [1, 0]), 2, "the minute before is held");
         assert_eq!(claim_count(1, [0, 1]), 2, "the minute after is held");
-        assert_eq!(claim_count(1, [-1, 0]), 1, "a negative neighbour holds nothing");
+        assert_eq!(
+            claim_count(1, [-1, 0]),
+            1,
+            "a negative neighbour holds nothing"
+        );
         assert_eq!(claim_count(3, [0, 0]), 3);
     }
 

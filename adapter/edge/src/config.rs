@@ -177,9 +177,7 @@ impl Origin {
             }
             _ => return Err("must start with http:// or https://".into()),
         };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| "has no host".to_owned())?;
+        let authority = uri.authority().ok_or_else(|| "has no host".to_owned())?;
         if authority.as_str().contains('@') {
             return Err("must not hold credentials; set upstream_authorization instead".into());
         }
@@ -307,7 +305,9 @@ fn upstream(
     if timeout_ms == 0 {
         return Err(ConfigError {
             variable: "upstream_timeout_ms",
-            message: format!("must be a whole number of milliseconds from 1 to {MAX_UPSTREAM_TIMEOUT_MS}"),
+            message: format!(
+                "must be a whole number of milliseconds from 1 to {MAX_UPSTREAM_TIMEOUT_MS}"
+            ),
         });
     }
     Ok(Some(UpstreamConfig {

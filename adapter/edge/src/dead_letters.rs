@@ -257,7 +257,8 @@ pub(crate) fn list(ctx: &Ctx<'_>, req: &Request<'_>) -> Response {
         next -= 1;
         probes += 1;
     }
-    let next = (next > 0).then(|| format!("/api/v1/dead-letters?limit={limit}&before={}", next + 1));
+    let next =
+        (next > 0).then(|| format!("/api/v1/dead-letters?limit={limit}&before={}", next + 1));
     Response::json(
         200,
         &serde_json::json!({"dead_letters": letters, "next": next}),

@@ -138,8 +138,8 @@ fn webhook(
         }
     };
     let config = config.as_ref().map_err(|e| Failure::Config(e.clone()))?;
-    if let Err(p) =
-        check_content_type(req).and_then(|()| check_size(req, MAX_SOURCE_BODY_BYTES, "body"))
+    if let Err(p) = check_content_type(req)
+        .and_then(|()| check_size(req, MAX_SOURCE_BODY_BYTES, "webhook body"))
     {
         return Ok(Response::problem(&p));
     }

@@ -43,6 +43,7 @@ pub use upstream::{NoUpstream, Upstream, UpstreamError, UpstreamRequest, Upstrea
 use auth::check_api_key;
 use routes::Route;
 use store::keys::Store;
+use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::{Problem, ProblemKind, RawContext, Source, TaskId, Timestamp};
 
 /// The ports a request may use: the key-value store and the upstream.
@@ -129,10 +130,9 @@ fn dispatch(
                 }
             },
         ),
-        Route::ReplayDeadLetter { id } => authorized().map_or_else(
-            |r| r,
-            |()| dead_letters::replay(ctx, req, id, config, now),
-        ),
+        Route::ReplayDeadLetter { id } => {
+            authorized().map_or_else(|r| r, |()| dead_letters::replay(ctx, req, id, config, now))
+        }
     }
 }
 
@@ -257,23 +257,35 @@ fn convert(req: &Request<'_>, config: &Result<Config, ConfigError>, now: Timesta
 /// route 1 MiB. A shell reads at most this + 1 bytes of a body, then answers
 /// [`body_too_large`].
 pub fn body_limit(path: &str) -> usize {
-    if path == routes::ROUTES[0].0 {
-        tombstone_core::limits::MAX_CANONICAL_BODY_BYTES
-    } else {
-        tombstone_core::limits::MAX_SOURCE_BODY_BYTES
+    body_rule(path).0
+}
+
+/// The limit of a path's body and the name the problem gives it (the core's names).
+fn body_rule(path: &str) -> (usize, &'static str) {
+    match Route::parse(path) {
+        Some(Route::Canonical) => (MAX_CANONICAL_BODY_BYTES, "canonical body"),
+        Some(Route::Webhook { .. } | Route::Convert) => (MAX_SOURCE_BODY_BYTES, "webhook body"),
+        _ => (MAX_SOURCE_BODY_BYTES, "body"),
     }
 }
 
-/// 413 for a body longer than [`body_limit`]`(path)` (reading stopped one byte past it).
-pub fn body_too_large(path: &str) -> Response {
-    let limit = body_limit(path);
-    Response::problem(&Problem::at(
-        ProblemKind::PayloadTooLarge,
-        format!("The body is longer than {limit} bytes, the limit of this route."),
-        "",
-        "maxLength",
-        format!("body must be at most {limit} bytes"),
-    ))
+/// 413 for a body longer than [`body_limit`]`(path)`. With its declared length (a
+/// `Content-Length` the shell refused before reading, or stopped reading past), it is the very
+/// document the core gives a payload of that length; a body of unknown length (chunked) is
+/// said to be longer than the limit.
+pub fn body_too_large(path: &str, declared: Option<u64>) -> Response {
+    let (limit, noun) = body_rule(path);
+    let problem = match declared.and_then(|n| usize::try_from(n).ok()) {
+        Some(len) if len > limit => tombstone_core::too_large(len, limit, noun),
+        _ => Problem::at(
+            ProblemKind::PayloadTooLarge,
+            format!("The {noun} is longer than {limit} bytes, the limit."),
+            "",
+            "maxLength",
+            format!("{noun} must be at most {limit} bytes"),
+        ),
+    };
+    Response::problem(&problem)
 }
 
 /// 408 for a body that did not arrive within `body_timeout_ms`.

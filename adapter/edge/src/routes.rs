@@ -141,13 +141,19 @@ mod tests {
             ("/api/v1/webhooks/mercoa/a/b", None),
             ("/api/v1/tasks/abc", Some(Route::Task { id: "abc" })),
             ("/api/v1/tasks/", None),
-            ("/api/v1/dead-letters/7", Some(Route::DeadLetter { id: "7" })),
+            (
+                "/api/v1/dead-letters/7",
+                Some(Route::DeadLetter { id: "7" }),
+            ),
             (
                 "/api/v1/dead-letters/7/replay",
                 Some(Route::ReplayDeadLetter { id: "7" }),
             ),
             ("/api/v1/dead-letters/7/other", None),
-            ("/schemas/mercoa.json", Some(Route::Schema { name: "mercoa" })),
+            (
+                "/schemas/mercoa.json",
+                Some(Route::Schema { name: "mercoa" }),
+            ),
             ("/schemas/.json", None),
             ("/healthz", Some(Route::Health)),
             ("/nope", None),

@@ -152,6 +152,9 @@ fn answer(decision: Decision, status: u16, task_id: &TaskId) -> Response {
 }
 
 /// The stored task of a task id, if any.
-pub(crate) fn stored_task(store: Store<'_>, task_id: &TaskId) -> Result<Option<StoredTask>, StoreError> {
+pub(crate) fn stored_task(
+    store: Store<'_>,
+    task_id: &TaskId,
+) -> Result<Option<StoredTask>, StoreError> {
     store.get(&TaskKey(task_id))
 }

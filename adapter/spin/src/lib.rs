@@ -36,12 +36,16 @@ fn handle(req: IncomingRequest) -> Response {
     let (path, query) = path_with_query
         .split_once('?')
         .unwrap_or((&path_with_query, ""));
-    let headers = req
+    let headers: Vec<(String, String)> = req
         .headers()
         .entries()
         .into_iter()
         .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
         .collect();
+    let declared_length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok());
     let config = Config::from_variables(|name| spin_sdk::variables::get(name).ok());
     let timeout_ms = config
         .as_ref()
@@ -61,7 +65,7 @@ fn handle(req: IncomingRequest) -> Response {
             };
             tombstone_edge::handle(&request, env, &config, now())
         }
-        Err(BodyError::TooLarge) => tombstone_edge::body_too_large(path),
+        Err(BodyError::TooLarge) => tombstone_edge::body_too_large(path, declared_length),
         Err(BodyError::TooSlow) => tombstone_edge::body_too_slow(timeout_ms),
         Err(BodyError::Unreadable) => tombstone_edge::body_unreadable(),
     };

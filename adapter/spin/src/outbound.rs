@@ -29,7 +29,9 @@ struct Deadline(Pollable);
 
 impl Deadline {
     fn after_ms(ms: u32) -> Deadline {
-        Deadline(monotonic_clock::subscribe_duration(u64::from(ms) * 1_000_000))
+        Deadline(monotonic_clock::subscribe_duration(
+            u64::from(ms) * 1_000_000,
+        ))
     }
 
     /// Waits until `ready` is ready or the deadline passes; `false` when the deadline passed.
@@ -65,7 +67,11 @@ fn read_all(stream: &InputStream, limit: usize, deadline: &Deadline) -> Result<V
 }
 
 /// The request's body, read as a stream: stops one byte past `limit`, or after `timeout_ms`.
-pub fn read_body(req: IncomingRequest, limit: usize, timeout_ms: u32) -> Result<Vec<u8>, BodyError> {
+pub fn read_body(
+    req: IncomingRequest,
+    limit: usize,
+    timeout_ms: u32,
+) -> Result<Vec<u8>, BodyError> {
     let deadline = Deadline::after_ms(timeout_ms);
     let body = req.consume().map_err(|()| BodyError::Unreadable)?;
     let stream = body.stream().map_err(|()| BodyError::Unreadable)?;
@@ -78,7 +84,11 @@ pub fn read_body(req: IncomingRequest, limit: usize, timeout_ms: u32) -> Result<
 }
 
 /// Writes all of `bytes` to `stream` before `deadline`.
-fn write_all(stream: &OutputStream, bytes: &[u8], deadline: &Deadline) -> Result<(), UpstreamError> {
+fn write_all(
+    stream: &OutputStream,
+    bytes: &[u8],
+    deadline: &Deadline,
+) -> Result<(), UpstreamError> {
     let writable = stream.subscribe();
     let failed = |e: StreamError| UpstreamError::Failed(format!("writing the request body: {e:?}"));
     let mut rest = bytes;
@@ -124,7 +134,6 @@ fn upstream_error(code: ErrorCode, timeout_ms: u32) -> UpstreamError {
         | ErrorCode::DestinationIpUnroutable
         | ErrorCode::ConnectionRefused
         | ErrorCode::ConnectionTerminated
-        | ErrorCode::ConnectionReset
         | ErrorCode::ConnectionLimitReached) => UpstreamError::Unreachable(format!("{code:?}")),
         code => UpstreamError::Failed(format!("{code:?}")),
     }
@@ -145,7 +154,8 @@ impl Upstream for SpinUpstream {
 
 fn send(request: &UpstreamRequest) -> Result<UpstreamResponse, UpstreamError> {
     let deadline = Deadline::after_ms(request.timeout_ms);
-    let invalid = |what: &str| UpstreamError::Failed(format!("the upstream URL's {what} is invalid"));
+    let invalid =
+        |what: &str| UpstreamError::Failed(format!("the upstream URL's {what} is invalid"));
     let uri: http::Uri = request.url.parse().map_err(|_| invalid("syntax"))?;
     let headers: Vec<(String, Vec<u8>)> = request
         .headers
@@ -197,7 +207,9 @@ fn send(request: &UpstreamRequest) -> Result<UpstreamResponse, UpstreamError> {
         match future.get() {
             Some(Ok(Ok(response))) => break response,
             Some(Ok(Err(code))) => return Err(upstream_error(code, request.timeout_ms)),
-            Some(Err(())) => return Err(UpstreamError::Failed("the response was taken twice".into())),
+            Some(Err(())) => {
+                return Err(UpstreamError::Failed("the response was taken twice".into()))
+            }
             None => {
                 if !deadline.wait(&ready) {
                     return Err(UpstreamError::Timeout(request.timeout_ms));

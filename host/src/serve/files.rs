@@ -136,8 +136,14 @@ mod tests {
         std::fs::write(www.join("page.html"), b"inside").unwrap();
         std::os::unix::fs::symlink(dir.join("secret.txt"), www.join("leak.txt")).unwrap();
         std::os::unix::fs::symlink(www.join("page.html"), www.join("alias.html")).unwrap();
-        assert_eq!(read(&www, Path::new("page.html")).as_deref(), Some(&b"inside"[..]));
-        assert_eq!(read(&www, Path::new("alias.html")).as_deref(), Some(&b"inside"[..]));
+        assert_eq!(
+            read(&www, Path::new("page.html")).as_deref(),
+            Some(&b"inside"[..])
+        );
+        assert_eq!(
+            read(&www, Path::new("alias.html")).as_deref(),
+            Some(&b"inside"[..])
+        );
         assert_eq!(read(&www, Path::new("leak.txt")), None);
         assert_eq!(read(&www, Path::new("missing.txt")), None);
         std::fs::remove_dir_all(&dir).unwrap();

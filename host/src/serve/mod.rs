@@ -10,7 +10,7 @@ pub mod outbound;
 pub mod spin;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -212,6 +212,7 @@ impl Server {
         if declared.is_some_and(|len| len > limit as u64) {
             return Ok(edge_response(tombstone_edge::body_too_large(
                 req.uri().path(),
+                declared,
             )));
         }
         let mut store = Store::new(
@@ -297,7 +298,10 @@ impl Server {
 
 /// A response of the edge crate, sent by the host itself.
 fn edge_response(edge: tombstone_edge::Response) -> hyper::Response<HyperOutgoingBody> {
-    let content_type = edge.header("content-type").unwrap_or("text/plain").to_owned();
+    let content_type = edge
+        .header("content-type")
+        .unwrap_or("text/plain")
+        .to_owned();
     let mut r = response(edge.status, &content_type, edge.body.into());
     for (name, value) in &edge.headers {
         if !name.eq_ignore_ascii_case("content-type") {

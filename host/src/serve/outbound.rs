@@ -102,9 +102,10 @@ impl WasiHttpHooks for Outbound {
             }
             let timeout = |d: Option<Duration>| d.unwrap_or(DEFAULT_TIMEOUT).min(DEFAULT_TIMEOUT);
             let options = options.unwrap_or_default();
-            let first_byte =
-                timeout(options.connect_timeout).saturating_add(timeout(options.first_byte_timeout));
-            let between_bytes = timeout(options.between_bytes_timeout).max(Duration::from_millis(1));
+            let first_byte = timeout(options.connect_timeout)
+                .saturating_add(timeout(options.first_byte_timeout));
+            let between_bytes =
+                timeout(options.between_bytes_timeout).max(Duration::from_millis(1));
             let response = match tokio::time::timeout(first_byte, client.request(request)).await {
                 Err(_) => return Err(Error::ConnectionReadTimeout),
                 Ok(Err(e)) => return Err(client_error(&e)),
@@ -126,21 +127,34 @@ impl WasiHttpHooks for Outbound {
 /// What a failed exchange is, in `wasi:http` terms.
 fn client_error(e: &hyper_util::client::legacy::Error) -> Error {
     use std::error::Error as _;
-    if e.is_connect() {
-        let mut source = e.source();
-        while let Some(s) = source {
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                return match io.kind() {
-                    std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
-                    std::io::ErrorKind::TimedOut => Error::ConnectionTimeout,
-                    _ => Error::DestinationUnavailable,
-                };
-            }
-            source = s.source();
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
+                std::io::ErrorKind::TimedOut => Error::ConnectionTimeout,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof => Error::ConnectionTerminated,
+                _ => Error::DestinationUnavailable,
+            };
         }
-        return Error::DestinationUnavailable;
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
+                return Error::ConnectionTerminated;
+            }
+            if h.is_timeout() {
+                return Error::ConnectionReadTimeout;
+            }
+        }
+        source = s.source();
     }
-    Error::InternalError(Some(e.to_string()))
+    if e.is_connect() {
+        Error::DestinationUnavailable
+    } else {
+        Error::InternalError(Some(e.to_string()))
+    }
 }
 
 /// The upstream's response body, failing with `ConnectionReadTimeout` when no bytes come for
@@ -189,7 +203,9 @@ mod tests {
 
     #[test]
     fn the_template_resolves_from_the_variables_and_a_bad_value_allows_nothing() {
-        let vars = |value: &'static str| move |name: &str| (name == "upstream_origin").then(|| value.to_owned());
+        let vars = |value: &'static str| {
+            move |name: &str| (name == "upstream_origin").then(|| value.to_owned())
+        };
         assert_eq!(
             allowed_origins(vars("http://127.0.0.1:8080")),
             [Origin::parse("http://127.0.0.1:8080").unwrap()]

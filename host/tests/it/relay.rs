@@ -181,12 +181,17 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
             continue;
         };
         let expected = &case.expect["conversion"];
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let before = wire.received().len();
         let reply = edge.post(&path, &headers, &case.payload_bytes());
         let status = success_status(expected["source"].as_str().unwrap());
         assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
-        let key = expected["request"]["headers"]["Idempotency-Key"].as_str().unwrap();
+        let key = expected["request"]["headers"]["Idempotency-Key"]
+            .as_str()
+            .unwrap();
         let task_id = tombstone_core::task_id(&org, key).unwrap().to_string();
         let body = reply.json();
         assert_eq!(body["status"], "scheduled", "{}", case.name);
@@ -196,7 +201,12 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
         let sent = &wire.received()[before..];
         assert_eq!(sent.len(), 1, "{}", case.name);
         let sent = &sent[0];
-        assert!(sent.head.starts_with("POST /api/v1/invoice-deletions HTTP/1.1"), "{}", sent.head);
+        assert!(
+            sent.head
+                .starts_with("POST /api/v1/invoice-deletions HTTP/1.1"),
+            "{}",
+            sent.head
+        );
         assert_eq!(sent.header("content-type"), Some("application/json"));
         assert_eq!(sent.header("idempotency-key"), Some(key));
         assert_eq!(sent.header("x-organization-id"), Some(org.as_str()));
@@ -209,7 +219,11 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
         );
         // The upstream scheduled it, and the sender got the upstream's own answer.
         let task = upstream.get(&format!("/api/v1/tasks/{task_id}")).json();
-        assert_eq!(task["request"]["body"], expected["request"]["body"], "{}", case.name);
+        assert_eq!(
+            task["request"]["body"], expected["request"]["body"],
+            "{}",
+            case.name
+        );
         assert_eq!(task["received_at"], body["received_at"]);
 
         // The retry is a duplicate, and the upstream says so.
@@ -226,20 +240,34 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
     // Key reuse is the upstream's verdict, relayed as it came.
     let first = edge.post(
         "/api/v1/invoice-deletions",
-        &[("Idempotency-Key", "reuse-1"), ("X-Organization-Id", "acme-vet")],
+        &[
+            ("Idempotency-Key", "reuse-1"),
+            ("X-Organization-Id", "acme-vet"),
+        ],
         CANONICAL.as_bytes(),
     );
     assert_eq!(first.status, 202);
     let reuse = edge.post(
         "/api/v1/invoice-deletions",
-        &[("Idempotency-Key", "reuse-1"), ("X-Organization-Id", "acme-vet")],
+        &[
+            ("Idempotency-Key", "reuse-1"),
+            ("X-Organization-Id", "acme-vet"),
+        ],
         br#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#,
     );
     assert_eq!(
         reuse.problem(),
-        (422, "idempotency-key-reuse".into(), "/header/Idempotency-Key".into())
+        (
+            422,
+            "idempotency-key-reuse".into(),
+            "/header/Idempotency-Key".into()
+        )
     );
-    assert!(stored_keys(&edge_kv).is_empty(), "relay mode keeps no state: {:?}", stored_keys(&edge_kv));
+    assert!(
+        stored_keys(&edge_kv).is_empty(),
+        "relay mode keeps no state: {:?}",
+        stored_keys(&edge_kv)
+    );
     assert_eq!(stored_tasks(&upstream_kv).len(), relayed + 1);
 }
 
@@ -250,7 +278,12 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
     let upstream_kv = scratch("kill-upstream");
     let upstream = Server::start_on(&listen, &upstream_kv, &[]);
     let origin = format!("http://{listen}");
-    let (edge, _) = edge("kill-edge", &origin, &origin, &["--var", "upstream_timeout_ms=2000"]);
+    let (edge, _) = edge(
+        "kill-edge",
+        &origin,
+        &origin,
+        &["--var", "upstream_timeout_ms=2000"],
+    );
     let edge = Arc::new(edge);
 
     // 40 deletions, four senders at a time; the upstream dies after the first answers.
@@ -262,10 +295,14 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
             let answers = answers.clone();
             std::thread::spawn(move || {
                 for i in (t..DELIVERIES).step_by(4) {
-                    let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
+                    let body =
+                        format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
                     let r = edge.post(
                         "/api/v1/invoice-deletions",
-                        &[("Idempotency-Key", &format!("kill-{i}")), ("X-Organization-Id", "acme-vet")],
+                        &[
+                            ("Idempotency-Key", &format!("kill-{i}")),
+                            ("X-Organization-Id", "acme-vet"),
+                        ],
                         body.as_bytes(),
                     );
                     answers.lock().unwrap().push((i, r.status));
@@ -284,8 +321,15 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
     let answers = answers.lock().unwrap().clone();
     let accepted = answers.iter().filter(|(_, s)| *s == 202).count();
     let refused = answers.iter().filter(|(_, s)| *s == 503).count();
-    assert_eq!(accepted + refused, DELIVERIES, "only 202 or 503: {answers:?}");
-    assert!(accepted >= 8 && refused > 0, "{accepted} accepted, {refused} refused");
+    assert_eq!(
+        accepted + refused,
+        DELIVERIES,
+        "only 202 or 503: {answers:?}"
+    );
+    assert!(
+        accepted >= 8 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
     let letters = dead_letter_ids(&edge);
     assert_eq!(letters.len(), refused, "every 503 is a dead letter");
 
@@ -297,11 +341,18 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
         assert_eq!(r.status, 202, "letter {id}: {r:?}");
         replayed.push(r.json()["status"].as_str().unwrap().to_owned());
     }
-    assert!(dead_letter_ids(&edge).is_empty(), "every letter was delivered");
+    assert!(
+        dead_letter_ids(&edge).is_empty(),
+        "every letter was delivered"
+    );
     let tasks = stored_tasks(&upstream_kv);
     let mut distinct = tasks.clone();
     distinct.dedup();
-    assert_eq!(tasks.len(), DELIVERIES, "each deletion scheduled upstream exactly once");
+    assert_eq!(
+        tasks.len(),
+        DELIVERIES,
+        "each deletion scheduled upstream exactly once"
+    );
     assert_eq!(distinct.len(), DELIVERIES);
     // Every deletion, sent again, is the upstream's duplicate of its one task.
     for i in 0..DELIVERIES {
@@ -331,9 +382,21 @@ fn canonical_to(server: &Server, key: &str, body: &str) -> Reply {
 fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
     let cases = [
         ("hang", Behaviour::Hang, "did not answer within 1000 ms"),
-        ("garbage", Behaviour::Answer(200, "application/json", "garbage"), "not JSON"),
-        ("empty-object", Behaviour::Answer(202, "application/json", "{}"), "required property"),
-        ("fails", Behaviour::Answer(500, "text/plain", "oops"), "status 500"),
+        (
+            "garbage",
+            Behaviour::Answer(200, "application/json", "garbage"),
+            "not JSON",
+        ),
+        (
+            "empty-object",
+            Behaviour::Answer(202, "application/json", "{}"),
+            "required property",
+        ),
+        (
+            "fails",
+            Behaviour::Answer(500, "text/plain", "oops"),
+            "status 500",
+        ),
     ];
     for (name, behaviour, reason) in cases {
         let wire = TestUpstream::start(behaviour);
@@ -346,13 +409,27 @@ fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
         let started = Instant::now();
         let r = canonical(&edge, "k-1", CANONICAL);
         assert_eq!(r.problem().1, "unavailable", "{name}");
-        assert_eq!((r.status, r.headers.get("retry-after").map(String::as_str)), (503, Some("5")));
-        assert!(started.elapsed() < Duration::from_secs(5), "{name}: {:?}", started.elapsed());
+        assert_eq!(
+            (r.status, r.headers.get("retry-after").map(String::as_str)),
+            (503, Some("5"))
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: {:?}",
+            started.elapsed()
+        );
         assert_eq!(wire.received().len(), 1, "{name}");
         let letter = edge.get("/api/v1/dead-letters/1").json();
-        assert!(letter["reason"].as_str().unwrap().contains(reason), "{name}: {letter}");
+        assert!(
+            letter["reason"].as_str().unwrap().contains(reason),
+            "{name}: {letter}"
+        );
         assert_eq!(letter["body"], CANONICAL);
-        assert_eq!(stored_keys(&edge_kv), ["dead-letter/1", "dead-letters/last-id"], "{name}");
+        assert_eq!(
+            stored_keys(&edge_kv),
+            ["dead-letter/1", "dead-letters/last-id"],
+            "{name}"
+        );
     }
 }
 
@@ -363,7 +440,10 @@ fn a_request_to_any_other_host_is_refused_as_spin_refuses_it() {
     let (edge, _) = edge("denied", &other.origin(), &allowed, &[]);
     let r = canonical(&edge, "k-1", CANONICAL);
     assert_eq!((r.status, r.problem().1), (503, "unavailable".into()));
-    assert!(other.received().is_empty(), "nothing reached the other host");
+    assert!(
+        other.received().is_empty(),
+        "nothing reached the other host"
+    );
     let letter = edge.get("/api/v1/dead-letters/1").json();
     assert!(
         letter["reason"].as_str().unwrap().contains("denied"),
@@ -376,5 +456,8 @@ fn a_request_to_any_other_host_is_refused_as_spin_refuses_it() {
     assert_eq!(canonical(&edge, "k-1", CANONICAL).status, 503);
     assert!(other.received().is_empty());
     let letter: Value = edge.get("/api/v1/dead-letters/1").json();
-    assert!(letter["reason"].as_str().unwrap().contains("upstream_origin"));
+    assert!(letter["reason"]
+        .as_str()
+        .unwrap()
+        .contains("upstream_origin"));
 }

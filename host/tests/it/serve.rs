@@ -25,7 +25,10 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
             continue;
         };
         let expected = &case.expect["conversion"];
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let reply = server.post(&path, &headers, &case.payload_bytes());
         let status = success_status(expected["source"].as_str().unwrap());
         assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
@@ -329,7 +332,10 @@ fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
         std::os::unix::fs::symlink("/etc/hostname", dir.join("leak.txt")).unwrap();
         std::os::unix::fs::symlink(dir.join("index.html"), dir.join("alias.html")).unwrap();
     }
-    let linked = Server::start(&kv.with_file_name("kv2.sqlite"), &["--www", dir.to_str().unwrap()]);
+    let linked = Server::start(
+        &kv.with_file_name("kv2.sqlite"),
+        &["--www", dir.to_str().unwrap()],
+    );
     assert_eq!(linked.get("/playground/").body, b"<p>hi</p>");
     #[cfg(unix)]
     {

@@ -72,17 +72,19 @@ fn spin_allowed_host(entry: &str) -> Result<(), String> {
         Some((port, _)) => port,
         None => rest,
     };
-    let well_known = match scheme {
-        "postgres" | "mysql" | "redis" | "mqtt" | "http" | "https" => true,
-        _ => false,
-    };
+    let well_known = matches!(
+        scheme,
+        "postgres" | "mysql" | "redis" | "mqtt" | "http" | "https"
+    );
     let port_ok = match port {
         "" => well_known,
         "*" => true,
         p => p.split("..").all(|n| n.parse::<u16>().is_ok()),
     };
     if !port_ok {
-        return Err(format!("{url:?}: no port and no well-known one for {scheme:?}"));
+        return Err(format!(
+            "{url:?}: no port and no well-known one for {scheme:?}"
+        ));
     }
     if !(scheme == "*" || (!scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphabetic()))) {
         return Err(format!("{url:?}: invalid scheme"));
@@ -91,7 +93,9 @@ fn spin_allowed_host(entry: &str) -> Result<(), String> {
     if host.is_empty() || host.contains('/') || host.contains(char::is_whitespace) {
         return Err(format!("{url:?}: invalid host {host:?}"));
     }
-    if host.contains('*') && !(host == "*" || host.strip_prefix("*.").is_some_and(|d| !d.contains('*'))) {
+    if host.contains('*')
+        && !(host == "*" || host.strip_prefix("*.").is_some_and(|d| !d.contains('*')))
+    {
         return Err(format!("{url:?}: wildcards only as a subdomain prefix"));
     }
     Ok(())
@@ -101,7 +105,12 @@ fn spin_allowed_host(entry: &str) -> Result<(), String> {
 fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
     assert!(spin_allowed_host("https://webhooks.nest.vet").is_ok());
     assert!(spin_allowed_host("http://127.0.0.1:3001/").is_ok());
-    for bad in ["", "webhooks.nest.vet", "https://webhooks.nest.vet/api/v1/invoice-deletions", "ftp2://x"] {
+    for bad in [
+        "",
+        "webhooks.nest.vet",
+        "https://webhooks.nest.vet/api/v1/invoice-deletions",
+        "ftp2://x",
+    ] {
         assert!(spin_allowed_host(bad).is_err(), "{bad:?} must not parse");
     }
     let m = manifest();
@@ -111,7 +120,10 @@ fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
         .iter()
         .map(|h| h.as_str().unwrap())
         .collect();
-    assert_eq!(hosts, tombstone_host::serve::outbound::ALLOWED_OUTBOUND_HOSTS);
+    assert_eq!(
+        hosts,
+        tombstone_host::serve::outbound::ALLOWED_OUTBOUND_HOSTS
+    );
     let declared = m["variables"].as_table().unwrap();
     for entry in hosts {
         assert!(entry.contains("{{"), "{entry}: no host is hard-coded");
@@ -126,9 +138,15 @@ fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
         spin_allowed_host(&resolved).unwrap_or_else(|e| panic!("spin up would stop: {e}"));
         // The same template resolves in tombstone serve to an origin that allows nothing real.
         let allowed = tombstone_host::serve::outbound::allowed_origins(|name| {
-            declared.get(name).and_then(|v| v["default"].as_str()).map(str::to_owned)
+            declared
+                .get(name)
+                .and_then(|v| v["default"].as_str())
+                .map(str::to_owned)
         });
-        assert!(allowed.iter().all(|o| o.host.ends_with(".invalid")), "{allowed:?}");
+        assert!(
+            allowed.iter().all(|o| o.host.ends_with(".invalid")),
+            "{allowed:?}"
+        );
     }
 }
 

@@ -55,21 +55,19 @@ impl Server {
         Server { child, addr }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
     /// SIGKILL: no shutdown hook runs.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
@@ -238,7 +236,10 @@ pub fn encode(value: &str) -> String {
 /// A case of the conformance table whose payload is a shared sample, sent to its route: the
 /// canonical route for canonical samples, the webhook route (forced or `auto`) otherwise.
 /// `None` for cases that are not such a delivery.
-pub fn sample_delivery(case: &tombstone_tests::Case, org: &str) -> Option<(String, Vec<(String, String)>)> {
+pub fn sample_delivery(
+    case: &tombstone_tests::Case,
+    org: &str,
+) -> Option<(String, Vec<(String, String)>)> {
     case.expect.get("conversion")?;
     let file = case.payload_file.as_deref()?;
     let shared = ["mercoa/", "willsuite/", "highlevel/", "canonical/"]

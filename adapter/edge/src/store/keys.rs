@@ -141,12 +141,14 @@ impl<'a> Store<'a> {
         let name = key.to_string();
         match self.kv.get(&name)? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|_| StoreError::Corrupt {
-                    key: name,
-                    what: K::WHAT,
-                }),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|_| StoreError::Corrupt {
+                        key: name,
+                        what: K::WHAT,
+                    })
+            }
         }
     }
 
@@ -216,7 +218,8 @@ mod tests {
     fn unreadable_values_name_their_key_and_never_their_value() {
         let kv = MemoryStore::default();
         let id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
-        kv.set(&format!("task/{id}"), b"secret-invoice-data").unwrap();
+        kv.set(&format!("task/{id}"), b"secret-invoice-data")
+            .unwrap();
         let store = Store::new(&kv);
         let error = store.get(&TaskKey(&id)).unwrap_err();
         assert_eq!(

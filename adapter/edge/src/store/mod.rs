@@ -124,7 +124,10 @@ mod tests {
         kv.set("v", b"text").unwrap();
         assert!(matches!(
             kv.increment("v", 1),
-            Err(StoreError::Corrupt { what: "counter", .. })
+            Err(StoreError::Corrupt {
+                what: "counter",
+                ..
+            })
         ));
         kv.delete("n").unwrap();
         kv.delete("absent").unwrap();

@@ -52,7 +52,9 @@ fn a_replay_runs_with_the_original_received_at_and_removes_the_letter() {
         }]
     );
     assert_eq!(
-        get("/api/v1/dead-letters/1").send(&kv, &cfg, later(3601)).status,
+        get("/api/v1/dead-letters/1")
+            .send(&kv, &cfg, later(3601))
+            .status,
         404
     );
     // The task was scheduled exactly as the first delivery would have been.
@@ -65,15 +67,23 @@ fn a_replay_runs_with_the_original_received_at_and_removes_the_letter() {
 fn a_replay_of_a_deletion_delivered_meanwhile_answers_duplicate() {
     let cfg = config(&[]);
     let kv = failing_store();
-    assert_eq!(canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0)).status, 503);
+    assert_eq!(
+        canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0)).status,
+        503
+    );
     let kv = healthy(kv);
     // The provider's own retry got through first.
     let retry = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(5));
     assert_eq!(retry.body_json()["status"], "scheduled");
     let r = post(&replay(1), b"").send(&kv, &cfg, later(60));
-    assert_eq!((r.status, r.body_json()["status"].clone()), (202, json!("duplicate")));
     assert_eq!(
-        get("/api/v1/dead-letters").send(&kv, &cfg, later(61)).body_json()["dead_letters"],
+        (r.status, r.body_json()["status"].clone()),
+        (202, json!("duplicate"))
+    );
+    assert_eq!(
+        get("/api/v1/dead-letters")
+            .send(&kv, &cfg, later(61))
+            .body_json()["dead_letters"],
         json!([])
     );
 }
@@ -82,7 +92,10 @@ fn a_replay_of_a_deletion_delivered_meanwhile_answers_duplicate() {
 fn a_failed_replay_keeps_the_letter_with_its_attempts_and_last_reason() {
     let cfg = config(&[]);
     let kv = failing_store();
-    assert_eq!(canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0)).status, 503);
+    assert_eq!(
+        canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0)).status,
+        503
+    );
     for attempt in 1..=2 {
         let r = post(&replay(1), b"").send(&kv, &cfg, later(attempt * 10));
         assert_eq!((r.status, problem_type(&r)), (503, "unavailable".into()));
@@ -91,18 +104,26 @@ fn a_failed_replay_keeps_the_letter_with_its_attempts_and_last_reason() {
             .body_json();
         assert_eq!(letter["attempts"], attempt);
         assert_eq!(letter["last_attempt_at"], later(attempt * 10).to_string());
-        assert!(letter["last_reason"].as_str().unwrap().contains("disk full"));
+        assert!(letter["last_reason"]
+            .as_str()
+            .unwrap()
+            .contains("disk full"));
         assert_eq!(letter["received_at"], T0);
     }
     // No second letter was written for the failed replays.
-    let letters = get("/api/v1/dead-letters").send(&kv, &cfg, later(100)).body_json();
+    let letters = get("/api/v1/dead-letters")
+        .send(&kv, &cfg, later(100))
+        .body_json();
     assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn a_replay_refused_by_the_pipeline_returns_that_answer_and_keeps_the_letter() {
     let up = [
-        ("upstream_url", "http://upstream.test/api/v1/invoice-deletions"),
+        (
+            "upstream_url",
+            "http://upstream.test/api/v1/invoice-deletions",
+        ),
         ("upstream_origin", "http://upstream.test"),
     ];
     let cfg = config(&up);
@@ -119,7 +140,9 @@ fn a_replay_refused_by_the_pipeline_returns_that_answer_and_keeps_the_letter() {
     assert_eq!(r.status, 503);
     let r = post(&replay(1), b"").send_via(&kv, &upstream, &cfg, later(10));
     assert_eq!(r.status, 422);
-    let letter = get("/api/v1/dead-letters/1").send(&kv, &cfg, later(11)).body_json();
+    let letter = get("/api/v1/dead-letters/1")
+        .send(&kv, &cfg, later(11))
+        .body_json();
     assert_eq!(letter["attempts"], 1);
     assert_eq!(
         letter["last_reason"],
@@ -135,7 +158,9 @@ fn a_signed_webhook_replays_hours_later_against_its_received_time() {
     let cfg = config(&[("mercoa_webhook_secret", SECRET)]);
     let body = payload("mercoa/00-doc-example-verbatim.json");
     let ts = at(T0).unix_seconds();
-    let signature = WebhookSecret::parse(SECRET).unwrap().sign("msg_1", ts, &body);
+    let signature = WebhookSecret::parse(SECRET)
+        .unwrap()
+        .sign("msg_1", ts, &body);
     let kv = failing_store();
     let r = post("/api/v1/webhooks/mercoa/acme-vet", &body)
         .query("clinic_id=c-1")
@@ -145,7 +170,9 @@ fn a_signed_webhook_replays_hours_later_against_its_received_time() {
         .header("X-API-Key", "never-kept")
         .send(&kv, &cfg, at(T0));
     assert_eq!(r.status, 503);
-    let letter = get("/api/v1/dead-letters/1").send(&kv, &cfg, at(T0)).body_json();
+    let letter = get("/api/v1/dead-letters/1")
+        .send(&kv, &cfg, at(T0))
+        .body_json();
     assert_eq!(letter["query"], "clinic_id=c-1");
     let kept: Vec<&str> = letter["headers"]
         .as_array()
@@ -155,11 +182,19 @@ fn a_signed_webhook_replays_hours_later_against_its_received_time() {
         .collect();
     assert_eq!(
         kept,
-        ["Content-Type", "webhook-id", "webhook-timestamp", "webhook-signature"]
+        [
+            "Content-Type",
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature"
+        ]
     );
     let kv = healthy(kv);
     let r = post(&replay(1), b"").send(&kv, &cfg, later(6 * 3600));
-    assert_eq!((r.status, r.body_json()["status"].clone()), (200, json!("scheduled")));
+    assert_eq!(
+        (r.status, r.body_json()["status"].clone()),
+        (200, json!("scheduled"))
+    );
 }
 
 #[test]
@@ -194,10 +229,15 @@ fn listings_page_newest_first_without_bodies_and_skip_deleted_letters() {
         let r = canonical(CANONICAL, &format!("k-{n}")).send(&kv, &cfg, later(n));
         assert_eq!(r.status, 503);
     }
-    let r = get("/api/v1/dead-letters/3").method("DELETE").send(&kv, &cfg, later(10));
+    let r = get("/api/v1/dead-letters/3")
+        .method("DELETE")
+        .send(&kv, &cfg, later(10));
     assert_eq!((r.status, r.body.len()), (204, 0));
     assert_eq!(
-        get("/api/v1/dead-letters/3").method("DELETE").send(&kv, &cfg, later(10)).status,
+        get("/api/v1/dead-letters/3")
+            .method("DELETE")
+            .send(&kv, &cfg, later(10))
+            .status,
         404
     );
     let ids = |page: &Value| -> Vec<u64> {
@@ -228,8 +268,13 @@ fn listings_page_newest_first_without_bodies_and_skip_deleted_letters() {
         ("limit=201", "/query/limit"),
         ("before=x", "/query/before"),
     ] {
-        let r = get("/api/v1/dead-letters").query(query).send(&kv, &cfg, later(11));
-        assert_eq!((r.status, r.body_json()["errors"][0]["pointer"].clone()), (422, json!(pointer)));
+        let r = get("/api/v1/dead-letters")
+            .query(query)
+            .send(&kv, &cfg, later(11));
+        assert_eq!(
+            (r.status, r.body_json()["errors"][0]["pointer"].clone()),
+            (422, json!(pointer))
+        );
     }
     for bad in ["0", "x", "007"] {
         let path = format!("/api/v1/dead-letters/{bad}");
@@ -249,7 +294,11 @@ fn a_delivery_that_cannot_be_kept_either_is_reported_and_still_answered_503() {
         r.body_json()["detail"],
         "The delivery could not be processed or kept; retry later."
     );
-    assert!(matches!(r.events.as_slice(), [Event::DeadLetterLost { .. }]), "{:?}", r.events);
+    assert!(
+        matches!(r.events.as_slice(), [Event::DeadLetterLost { .. }]),
+        "{:?}",
+        r.events
+    );
 }
 
 #[test]

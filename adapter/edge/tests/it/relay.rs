@@ -46,7 +46,9 @@ fn a_webhook_is_sent_upstream_as_the_canonical_request_convert_shows() {
         .query("organization_id=acme-vet")
         .send(&kv, &config, at(T0));
     let dry: Value = dry.body_json();
-    let key = dry["request"]["headers"]["Idempotency-Key"].as_str().unwrap();
+    let key = dry["request"]["headers"]["Idempotency-Key"]
+        .as_str()
+        .unwrap();
     let canonical_body = serde_json::to_string(&dry["request"]["body"]).unwrap();
     // Pretty-printed: the sender gets the upstream's bytes, not a re-serialization.
     let upstream_answer = serde_json::to_string_pretty(
@@ -58,11 +60,17 @@ fn a_webhook_is_sent_upstream_as_the_canonical_request_convert_shows() {
         .unwrap(),
     )
     .unwrap();
-    let upstream = ScriptedUpstream::answering([Ok(answer(202, "application/json", &upstream_answer))]);
+    let upstream =
+        ScriptedUpstream::answering([Ok(answer(202, "application/json", &upstream_answer))]);
 
-    let r = post("/api/v1/webhooks/mercoa/acme-vet", &body).send_via(&kv, &upstream, &config, at(T0));
+    let r =
+        post("/api/v1/webhooks/mercoa/acme-vet", &body).send_via(&kv, &upstream, &config, at(T0));
     assert_eq!(r.status, 200, "Mercoa's documented success status: {r:?}");
-    assert_eq!(r.body, upstream_answer.as_bytes(), "the upstream's response, as it came");
+    assert_eq!(
+        r.body,
+        upstream_answer.as_bytes(),
+        "the upstream's response, as it came"
+    );
     let sent = upstream.sent.borrow();
     let sent = &sent[0];
     assert_eq!(sent.url, UPSTREAM);
@@ -84,7 +92,11 @@ fn a_webhook_is_sent_upstream_as_the_canonical_request_convert_shows() {
         convert_text.contains(&format!("\"body\":{sent_body}}},\"task_id\"")),
         "{sent_body} is not inside {convert_text}"
     );
-    assert!(kv.keys().is_empty(), "relay mode keeps no state: {:?}", kv.keys());
+    assert!(
+        kv.keys().is_empty(),
+        "relay mode keeps no state: {:?}",
+        kv.keys()
+    );
 }
 
 #[test]
@@ -93,8 +105,18 @@ fn every_route_answers_with_its_success_status_and_duplicates_come_from_upstream
     let config = relay_config(&[]);
     let cases = [
         ("mercoa", "mercoa/00-doc-example-verbatim.json", "", 200),
-        ("willsuite", "willsuite/01-doc-example-verbatim.json", "clinic_id=c-9", 202),
-        ("highlevel", "highlevel/01-webhook-doc-example-verbatim.json", "", 200),
+        (
+            "willsuite",
+            "willsuite/01-doc-example-verbatim.json",
+            "clinic_id=c-9",
+            202,
+        ),
+        (
+            "highlevel",
+            "highlevel/01-webhook-doc-example-verbatim.json",
+            "",
+            200,
+        ),
     ];
     for (source, file, query, status) in cases {
         let body = payload(file);
@@ -103,16 +125,28 @@ fn every_route_answers_with_its_success_status_and_duplicates_come_from_upstream
             .query(&format!("organization_id=acme-vet&{query}"))
             .send(&kv, &config, at(T0))
             .body_json();
-        let key = dry["request"]["headers"]["Idempotency-Key"].as_str().unwrap();
+        let key = dry["request"]["headers"]["Idempotency-Key"]
+            .as_str()
+            .unwrap();
         let canonical_body = serde_json::to_string(&dry["request"]["body"]).unwrap();
         let duplicate = canonical_response(&canonical_body, key, DeletionStatus::Duplicate);
-        let upstream = ScriptedUpstream::answering([Ok(answer(200, "application/json", &duplicate))]);
-        let r = post(&path, &body).query(query).send_via(&kv, &upstream, &config, at(T0));
-        assert_eq!((r.status, r.body_json()["status"].clone()), (status, json!("duplicate")), "{source}");
+        let upstream =
+            ScriptedUpstream::answering([Ok(answer(200, "application/json", &duplicate))]);
+        let r = post(&path, &body)
+            .query(query)
+            .send_via(&kv, &upstream, &config, at(T0));
+        assert_eq!(
+            (r.status, r.body_json()["status"].clone()),
+            (status, json!("duplicate")),
+            "{source}"
+        );
     }
     let upstream = ScriptedUpstream::answering([Ok(accepted(CANONICAL, "k-1"))]);
     let r = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
-    assert_eq!((r.status, r.body_json()["status"].clone()), (202, json!("scheduled")));
+    assert_eq!(
+        (r.status, r.body_json()["status"].clone()),
+        (202, json!("scheduled"))
+    );
     assert!(kv.keys().is_empty());
 }
 
@@ -123,10 +157,30 @@ fn upstream_verdicts_on_the_delivery_are_relayed_as_they_came() {
     let problem = r#"{"type":"urn:tombstone:problem:idempotency-key-reuse","title":"t","status":422,"detail":"d","errors":[]}"#;
     let fastapi = r#"{"detail":[{"loc":["body"],"msg":"field required"}]}"#;
     let cases = [
-        (answer(422, "application/problem+json", problem), 422, "application/problem+json", problem),
-        (answer(422, "application/json", fastapi), 422, "application/json", fastapi),
-        (answer(400, "application/problem+json", problem), 400, "application/problem+json", problem),
-        (answer(413, "application/problem+json", problem), 413, "application/problem+json", problem),
+        (
+            answer(422, "application/problem+json", problem),
+            422,
+            "application/problem+json",
+            problem,
+        ),
+        (
+            answer(422, "application/json", fastapi),
+            422,
+            "application/json",
+            fastapi,
+        ),
+        (
+            answer(400, "application/problem+json", problem),
+            400,
+            "application/problem+json",
+            problem,
+        ),
+        (
+            answer(413, "application/problem+json", problem),
+            413,
+            "application/problem+json",
+            problem,
+        ),
     ];
     for (given, status, content_type, body) in cases {
         let upstream = ScriptedUpstream::answering([Ok(given)]);
@@ -143,10 +197,20 @@ fn upstream_verdicts_on_the_delivery_are_relayed_as_they_came() {
         Ok(answer(409, "application/problem+json", problem)),
     ]);
     let first = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
-    assert_eq!((first.status, first.header("retry-after")), (409, Some("7")));
+    assert_eq!(
+        (first.status, first.header("retry-after")),
+        (409, Some("7"))
+    );
     let second = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
-    assert_eq!((second.status, second.header("retry-after")), (409, Some("1")));
-    assert!(kv.keys().is_empty(), "verdicts keep nothing: {:?}", kv.keys());
+    assert_eq!(
+        (second.status, second.header("retry-after")),
+        (409, Some("1"))
+    );
+    assert!(
+        kv.keys().is_empty(),
+        "verdicts keep nothing: {:?}",
+        kv.keys()
+    );
 }
 
 #[test]
@@ -159,23 +223,47 @@ fn nothing_the_upstream_did_not_confirm_is_answered_as_accepted() {
         DeletionStatus::Scheduled,
     ))
     .unwrap();
-    missing_field.as_object_mut().unwrap().remove("scheduled_for");
+    missing_field
+        .as_object_mut()
+        .unwrap()
+        .remove("scheduled_for");
     let missing_field = missing_field.to_string();
     let bad_time = canonical_response(CANONICAL, "k-1", DeletionStatus::Scheduled)
         .replace("2026-03-01T12:00:00Z", "yesterday");
     let cases: Vec<(Result<UpstreamResponse, UpstreamError>, &str)> = vec![
-        (Ok(answer(500, "text/plain", "boom")), "failed with status 500"),
+        (
+            Ok(answer(500, "text/plain", "boom")),
+            "failed with status 500",
+        ),
         (Ok(answer(503, "text/plain", "")), "failed with status 503"),
-        (Err(UpstreamError::Timeout(10_000)), "did not answer within 10000 ms"),
-        (Err(UpstreamError::Unreachable("ConnectionRefused".into())), "could not be reached"),
+        (
+            Err(UpstreamError::Timeout(10_000)),
+            "did not answer within 10000 ms",
+        ),
+        (
+            Err(UpstreamError::Unreachable("ConnectionRefused".into())),
+            "could not be reached",
+        ),
         (Err(UpstreamError::Denied), "denied"),
         (Err(UpstreamError::TooLarge), "longer than"),
         (Ok(answer(200, "application/json", "garbage")), "not JSON"),
-        (Ok(answer(200, "application/json", "{}")), "required property"),
-        (Ok(answer(202, "application/json", &other_task)), "task_id is not this delivery's"),
-        (Ok(answer(202, "application/json", &missing_field)), "scheduled_for"),
+        (
+            Ok(answer(200, "application/json", "{}")),
+            "required property",
+        ),
+        (
+            Ok(answer(202, "application/json", &other_task)),
+            "task_id is not this delivery's",
+        ),
+        (
+            Ok(answer(202, "application/json", &missing_field)),
+            "scheduled_for",
+        ),
         (Ok(answer(202, "application/json", &bad_time)), "malformed"),
-        (Ok(answer(401, "application/problem+json", "{}")), "no verdict on this delivery"),
+        (
+            Ok(answer(401, "application/problem+json", "{}")),
+            "no verdict on this delivery",
+        ),
         (Ok(answer(404, "text/html", "<html>")), "no verdict"),
         (Ok(answer(429, "application/json", "{}")), "no verdict"),
         (Ok(answer(302, "text/html", "")), "no verdict"),
@@ -184,15 +272,25 @@ fn nothing_the_upstream_did_not_confirm_is_answered_as_accepted() {
         let kv = TestStore::default();
         let upstream = ScriptedUpstream::answering([given]);
         let r = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
-        assert_eq!((r.status, problem_type(&r)), (503, "unavailable".into()), "case {n}: {r:?}");
+        assert_eq!(
+            (r.status, problem_type(&r)),
+            (503, "unavailable".into()),
+            "case {n}: {r:?}"
+        );
         assert_eq!(r.header("retry-after"), Some("5"));
-        let letter = get("/api/v1/dead-letters/1").send(&kv, &config, at(T0)).body_json();
+        let letter = get("/api/v1/dead-letters/1")
+            .send(&kv, &config, at(T0))
+            .body_json();
         let kept = letter["reason"].as_str().unwrap();
         assert!(kept.contains(reason), "case {n}: {kept:?} lacks {reason:?}");
         assert_eq!(letter["body"], CANONICAL);
         assert_eq!(letter["received_at"], T0);
         // The dead letter and its id counter: nothing else.
-        assert_eq!(kv.keys(), ["dead-letter/1", "dead-letters/last-id"], "case {n}");
+        assert_eq!(
+            kv.keys(),
+            ["dead-letter/1", "dead-letters/last-id"],
+            "case {n}"
+        );
     }
 }
 
@@ -201,9 +299,15 @@ fn a_relay_misconfiguration_names_the_variable_and_keeps_the_delivery() {
     let kv = TestStore::default();
     let upstream = ScriptedUpstream::default();
     for (vars, variable) in [
-        (vec![("upstream_url", "ftp://upstream.test/x")], "upstream_url"),
+        (
+            vec![("upstream_url", "ftp://upstream.test/x")],
+            "upstream_url",
+        ),
         (vec![("upstream_url", "upstream.test/x")], "upstream_url"),
-        (vec![("upstream_url", "https://user:pw@upstream.test/x")], "upstream_url"),
+        (
+            vec![("upstream_url", "https://user:pw@upstream.test/x")],
+            "upstream_url",
+        ),
         (
             vec![
                 ("upstream_url", "http://upstream.test/x"),
@@ -226,7 +330,9 @@ fn a_relay_misconfiguration_names_the_variable_and_keeps_the_delivery() {
         assert_eq!(r.status, 503);
     }
     assert!(upstream.sent.borrow().is_empty(), "nothing was sent");
-    let letters = get("/api/v1/dead-letters").send(&kv, &config(&[]), at(T0)).body_json();
+    let letters = get("/api/v1/dead-letters")
+        .send(&kv, &config(&[]), at(T0))
+        .body_json();
     assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 5);
     assert!(letters["dead_letters"][0]["reason"]
         .as_str()
@@ -245,7 +351,13 @@ fn origins_parse_as_allowed_outbound_hosts_write_them() {
     ] {
         assert_eq!(Origin::parse(text).unwrap().to_string(), origin, "{text}");
     }
-    for bad in ["", "api.example", "https://api.example/path", "ftp://x", "https://"] {
+    for bad in [
+        "",
+        "api.example",
+        "https://api.example/path",
+        "ftp://x",
+        "https://",
+    ] {
         assert!(Origin::parse(bad).is_err(), "{bad}");
     }
     assert_eq!(

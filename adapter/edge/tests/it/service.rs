@@ -462,10 +462,7 @@ fn standard_webhooks_signatures_are_required_once_a_secret_is_set() {
         signed(&body, "msg_2", ts, &good),
         "/header/webhook-signature",
     );
-    assert!(
-        kv.keys().is_empty(),
-        "refused deliveries leave nothing"
-    );
+    assert!(kv.keys().is_empty(), "refused deliveries leave nothing");
 
     // Rotation: the sender signs with both secrets; either alone also verifies.
     let both = format!("{} {}", new.sign("msg_1", ts, &body), good);

@@ -13,8 +13,7 @@ use tombstone_edge::{
 
 pub const T0: &str = "2026-03-01T12:00:00Z";
 pub const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
-pub const OTHER_CANONICAL: &str =
-    r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#;
+pub const OTHER_CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#;
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 pub fn at(t: &str) -> Timestamp {
