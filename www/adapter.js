@@ -4,6 +4,7 @@
 //
 // Shapes (see adapter/web/src/lib.rs):
 //   convert(bytes, context) → {conversion: {…}} | {problem: {…}}   (a conformance case's `expect`)
+//   convertJson(bytes, context) → the same as its exact JSON text (what every runtime prints)
 //   detect(bytes) → 'mercoa' | 'willsuite' | 'highlevel' | 'canonical' | undefined
 //   taskId(organizationId, idempotencyKey) → {task_id} | {problem}
 //   schema(name) → object | undefined; schemaNames() → string[]; sourceSchema(source) → name
@@ -16,6 +17,7 @@ const encoder = new TextEncoder();
 const bytes = (payload) => (typeof payload === 'string' ? encoder.encode(payload) : payload);
 
 export const convert = (payload, context) => wasm.convert(bytes(payload), context);
+export const convertJson = (payload, context) => wasm.convertJson(bytes(payload), context);
 export const detect = (payload) => wasm.detect(bytes(payload));
 export const taskId = (organizationId, idempotencyKey) => wasm.taskId(organizationId, idempotencyKey);
 export const schema = (name) => wasm.schema(name);

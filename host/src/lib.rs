@@ -19,5 +19,6 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+pub mod compiled;
 pub mod plugin;
 pub mod serve;

@@ -45,8 +45,25 @@ pub struct PluginInstance {
 /// What a conversion through the plugin returns: the plugin's own records.
 pub type Outcome = Result<WitConversion, WitProblem>;
 
+/// The engine every plugin runs on: the pooling allocator, as for a gateway's fresh instance per
+/// call.
+fn engine() -> anyhow::Result<Engine> {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling.total_component_instances(256);
+    pooling.total_memories(256);
+    pooling.total_tables(256);
+    // A fresh instance per call would otherwise page-fault its heap back in on every call:
+    // keep the first pages of each pooled memory resident and reset them with memset.
+    pooling.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+    pooling.table_keep_resident(64 << 10);
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    Ok(Engine::new(&config)?)
+}
+
 impl Plugin {
-    /// Compiles the component at `path`.
+    /// Loads the component at `path`: compiled once, then kept beside it (a hidden `.cwasm`
+    /// file), so later runs of the command line start without compiling.
     pub fn load(path: &Path) -> anyhow::Result<Plugin> {
         let bytes = std::fs::read(path).with_context(|| {
             format!(
@@ -54,27 +71,23 @@ impl Plugin {
                 path.display()
             )
         })?;
-        Plugin::from_bytes(&bytes)
-            .with_context(|| format!("cannot load the tombstone plugin at {}", path.display()))
+        let engine = engine()?;
+        let component = crate::compiled::component(&engine, path, &bytes)
+            .with_context(|| format!("cannot load the tombstone plugin at {}", path.display()))?;
+        Plugin::from_component(engine, &component)
     }
 
     /// Compiles a component from its bytes.
     pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Plugin> {
-        let mut pooling = PoolingAllocationConfig::default();
-        pooling.total_component_instances(256);
-        pooling.total_memories(256);
-        pooling.total_tables(256);
-        // A fresh instance per call would otherwise page-fault its heap back in on every call:
-        // keep the first pages of each pooled memory resident and reset them with memset.
-        pooling.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
-        pooling.table_keep_resident(64 << 10);
-        let mut config = Config::new();
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-        let engine = Engine::new(&config)?;
+        let engine = engine()?;
         let component = Component::new(&engine, bytes)?;
+        Plugin::from_component(engine, &component)
+    }
+
+    fn from_component(engine: Engine, component: &Component) -> anyhow::Result<Plugin> {
         // The plugin imports nothing, so the linker stays empty.
         let linker = Linker::new(&engine);
-        let pre = bindings::AdapterPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = bindings::AdapterPre::new(linker.instantiate_pre(component)?)?;
         Ok(Plugin { engine, pre })
     }
 

@@ -17,7 +17,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAMESPACE = uuid.UUID("13e7f5ba-b182-57f9-be3d-c73b47ad3873")
 EVENTS = {"mercoa": "invoice.deleted", "willsuite": "case_invoice_item.deleted", "highlevel": "InvoiceDelete"}
-STATUS = {"invalid-json": 400, "missing-header": 400, "invalid-header": 400, "unsupported-media-type": 415,
+STATUS = {"request-timeout": 408, "invalid-json": 400, "missing-header": 400, "invalid-header": 400, "unsupported-media-type": 415,
           "payload-too-large": 413, "unknown-format": 422, "validation": 422, "unmappable": 422,
           "idempotency-key-reuse": 422, "conflict": 409, "unauthorized": 401}
 
@@ -172,9 +172,18 @@ def check(name, case):
         assert parse_time(c["scheduled_for"]) == received + delay, "scheduled_for"
         assert c["invoices_count"] == len(body.get("invoices", [])), "invoices_count"
         assert c["invoice_lines_count"] == len(body.get("invoice_lines", [])), "invoice_lines_count"
+        # The case file keeps the wire order (SPEC §1 and §5's documents, field by field).
         assert list(c) == ["source", "request", "task_id", "scheduled_for", "received_at", "invoices_count",
-                           "invoice_lines_count", "warnings"] or sorted(c) == sorted(
-            ["source", "request", "task_id", "scheduled_for", "received_at", "invoices_count", "invoice_lines_count", "warnings"]), "fields"
+                           "invoice_lines_count", "warnings"], f"conversion fields in order: {list(c)}"
+        assert list(c["request"]) == ["method", "path", "headers", "body"], f"request fields: {list(c['request'])}"
+        assert list(headers) == ["Idempotency-Key", "X-Organization-Id"], f"headers: {list(headers)}"
+        assert list(c["request"]["body"]) == [k for k in ("invoices", "invoice_lines") if k in body], "body fields"
+        for entry in c["request"]["body"].get("invoices", []):
+            assert list(entry) == [k for k in ("invoice_id", "clinic_id", "client_id") if k in entry], entry
+        for entry in c["request"]["body"].get("invoice_lines", []):
+            assert list(entry) == ["invoice_line_id", "invoice_id", "clinic_id"], entry
+        for w in c["warnings"]:
+            assert list(w) == ["pointer", "code", "message"], w
     else:
         prob = exp["problem"]
         kind = prob["type"].removeprefix("urn:tombstone:problem:")
@@ -191,7 +200,9 @@ def check(name, case):
             if len(v) >= 4 and v.strip():
                 for t in texts:
                     assert v not in t, f"a message echoes a value: {v[:20]!r}"
+        assert list(prob) == ["type", "title", "status", "detail", "errors"], f"problem fields in order: {list(prob)}"
         for e in prob["errors"]:
+            assert list(e) == ["pointer", "keyword", "message"], e
             assert e["pointer"] == "" or e["pointer"].startswith("/"), e
 
 

@@ -15,10 +15,8 @@ fn bless(case: &Case, output: &str) {
     let at = text
         .rfind("\"expect\"")
         .unwrap_or_else(|| panic!("{}: no \"expect\" field", case.name));
-    let value: serde_json::Value = serde_json::from_str(output).unwrap();
-    let pretty = serde_json::to_string_pretty(&value)
-        .unwrap()
-        .replace('\n', "\n  ");
+    // Pretty, in the output's own order: the file keeps the wire order.
+    let pretty = tombstone_tests::reformat(output, true).replace('\n', "\n  ");
     std::fs::write(&path, format!("{}\"expect\": {pretty}\n}}\n", &text[..at])).unwrap();
 }
 

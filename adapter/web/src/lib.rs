@@ -16,6 +16,8 @@
 //!   malformed value comes back as a problem, like everywhere else. Only a `context` that is not
 //!   such an object at all (an unknown field, a number where a string belongs) throws an `Error`:
 //!   that is the caller's bug, which the WIT plugin's types rule out at compile time.
+//! - `convertJson(payload, context)` → the same document as its exact JSON text, the bytes every
+//!   other runtime prints.
 //! - `detect(payload: Uint8Array)` → `"mercoa" | "willsuite" | "highlevel" | "canonical"` or
 //!   `undefined`.
 //! - `taskId(organizationId: string, idempotencyKey: string)` → `{task_id: "…"}` or
@@ -31,6 +33,12 @@ use wasm_bindgen::prelude::*;
 /// Converts one delivery: `{conversion: …}` or `{problem: …}` (see the crate docs).
 #[wasm_bindgen]
 pub fn convert(payload: &[u8], context: JsValue) -> Result<JsValue, JsError> {
+    convert_json(payload, context).map(|json| to_js(&json))
+}
+
+/// Converts one delivery, as the exact JSON text of `{conversion: …}` or `{problem: …}`.
+#[wasm_bindgen(js_name = convertJson)]
+pub fn convert_json(payload: &[u8], context: JsValue) -> Result<String, JsError> {
     // Through JSON text, so the context is read exactly as the conformance table's is (unknown
     // fields refused, `undefined` and `null` alike absent), not field by field.
     let text = js_sys::JSON::stringify(&context)
@@ -44,7 +52,7 @@ pub fn convert(payload: &[u8], context: JsValue) -> Result<JsValue, JsError> {
         Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
         Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),
     };
-    Ok(to_js(&json))
+    Ok(json)
 }
 
 /// The source a payload looks like, or `undefined`.

@@ -4,6 +4,7 @@
 //! plus the browser playground's static files at `/playground/`, as `spin.toml`'s fileserver
 //! component serves them.
 
+pub mod body;
 pub mod files;
 pub mod kv;
 pub mod outbound;
@@ -18,7 +19,7 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
@@ -43,6 +44,8 @@ pub const MAX_REQUEST_BYTES: u64 = 8 << 20;
 /// The wall-clock budget of one request beyond the component's own waits (its body timeout and
 /// its upstream timeout): time to compute, store, and keep a dead letter.
 const REQUEST_MARGIN: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's head (slow headers hold a connection).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Epoch tick: the budget's resolution.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -149,12 +152,17 @@ fn budget(variables: &Variables) -> Duration {
 impl Server {
     fn load(options: &ServeOptions) -> anyhow::Result<Server> {
         let engine = engine()?;
-        let component = Component::from_file(&engine, &options.component)
-            .map_err(anyhow::Error::from)
+        let bytes = std::fs::read(&options.component).with_context(|| {
+            format!(
+                "cannot read the Spin component at {}; build it with \
+                 `cargo run --release -p xtask -- spin`",
+                options.component.display()
+            )
+        })?;
+        let component = crate::compiled::component(&engine, &options.component, &bytes)
             .with_context(|| {
                 format!(
-                    "cannot load the Spin component at {}; build it with \
-                 `cargo run --release -p xtask -- spin`",
+                    "cannot load the Spin component at {}",
                     options.component.display()
                 )
             })?;
@@ -210,10 +218,9 @@ impl Server {
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|len| len > limit as u64) {
-            return Ok(edge_response(tombstone_edge::body_too_large(
-                req.uri().path(),
-                declared,
-            )));
+            let answer = edge_response(tombstone_edge::body_too_large(req.uri().path(), declared));
+            body::drain(req.into_body());
+            return Ok(answer);
         }
         let mut store = Store::new(
             self.pre.engine(),
@@ -229,6 +236,7 @@ impl Server {
         store.epoch_deadline_trap();
         // Declared and chunked bodies alike: the component reads at most MAX_REQUEST_BYTES.
         let (parts, body) = req.into_parts();
+        let body = body::DrainOnDrop::new(body);
         let body = http_body_util::Limited::new(body, MAX_REQUEST_BYTES as usize).map_err(|e| {
             match e.downcast::<hyper::Error>() {
                 Ok(e) => wasmtime_wasi_http::Error::Hyper(*e),
@@ -382,6 +390,8 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                 }
             });
             let _ = http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(client), service)
                 .await;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-use tombstone_tests::{check, conformance_dir, load_cases};
+use tombstone_tests::{check, conformance_dir, load_cases, run_native};
 
 fn tombstone(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tombstone"))
@@ -109,14 +109,17 @@ fn invalid_samples_are_rejected_with_problem_json_and_exit_1() {
     }
 }
 
-/// The CLI is a runtime too: every case whose context the flags can express gives the table's output.
+/// The CLI is a runtime too: every case whose context the flags can express prints exactly the
+/// bytes the native core gives, on both engines.
 #[test]
-fn the_conformance_table_through_the_cli() {
-    the_table_through_the_cli("native");
-    the_table_through_the_cli("wasm");
+fn the_conformance_table_through_the_cli_on_both_engines() {
+    let native = the_table_through_the_cli("native");
+    let wasm = the_table_through_the_cli("wasm");
+    assert_eq!(native, wasm, "both engines ran the same cases");
 }
 
-fn the_table_through_the_cli(engine: &str) {
+/// Runs the table through `tombstone convert --engine <engine>`; how many cases ran.
+fn the_table_through_the_cli(engine: &str) -> usize {
     let dir = std::env::temp_dir().join(format!("tombstone-cli-{engine}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut ran = 0;
@@ -136,7 +139,7 @@ fn the_table_through_the_cli(engine: &str) {
         let mut args = vec![
             "convert",
             "--engine",
-            "native",
+            engine,
             "--org",
             org,
             "--received-at",
@@ -156,20 +159,30 @@ fn the_table_through_the_cli(engine: &str) {
         args.push(file.to_str().unwrap());
         let out = tombstone(&args);
         let stdout = String::from_utf8(out.stdout).unwrap();
+        // One line: the document, then a newline.
+        let document = stdout
+            .strip_suffix('\n')
+            .unwrap_or_else(|| panic!("{engine} {}: no final newline", case.name));
         let wrapped = match out.status.code() {
-            Some(0) => format!("{{\"conversion\":{stdout}}}"),
-            Some(1) => format!("{{\"problem\":{stdout}}}"),
+            Some(0) => format!("{{\"conversion\":{document}}}"),
+            Some(1) => format!("{{\"problem\":{document}}}"),
             other => panic!(
-                "{}: exit {other:?}: {}",
+                "{engine} {}: exit {other:?}: {}",
                 case.name,
                 String::from_utf8_lossy(&out.stderr)
             ),
         };
+        // The exact bytes every runtime prints, then the table's expectation.
+        assert_eq!(wrapped, run_native(&case), "{engine} {}", case.name);
         check(&case, &wrapped).unwrap_or_else(|diff| panic!("{engine}: {diff}"));
         ran += 1;
     }
     std::fs::remove_dir_all(&dir).ok();
-    assert!(ran >= 50, "only {ran} cases ran through the CLI");
+    assert!(
+        ran >= 150,
+        "only {ran} cases ran through the CLI ({engine})"
+    );
+    ran
 }
 
 #[test]
@@ -315,4 +328,47 @@ fn pretty_output_keeps_the_wire_order_and_the_content() {
     assert!(String::from_utf8(pretty.stdout)
         .unwrap()
         .starts_with("{\n  \"source\": \"highlevel\",\n  \"request\""));
+}
+
+#[test]
+fn the_plugin_is_compiled_once_and_a_broken_compilation_is_replaced() {
+    // A copy of the component in a folder of its own, so this test owns its compiled file.
+    let dir = std::env::temp_dir().join(format!("tombstone-cwasm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let component = dir.join("tombstone_adapter.wasm");
+    std::fs::copy(
+        tombstone_host::plugin::find_component().unwrap(),
+        &component,
+    )
+    .unwrap();
+    let file = conformance_dir().join("payloads/highlevel/02-webhook-draft-with-envelope.json");
+    let run = || {
+        tombstone(&[
+            "convert",
+            "--component",
+            component.to_str().unwrap(),
+            "--org",
+            "o",
+            "--received-at",
+            "2026-01-01T00:00:00Z",
+            file.to_str().unwrap(),
+        ])
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0));
+    let kept: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    // A damaged compilation is not trusted: the next run compiles again, and answers the same.
+    std::fs::write(&kept[0], b"not a compiled component").unwrap();
+    let second = run();
+    assert_eq!(second.stdout, first.stdout);
+    assert_ne!(
+        std::fs::read(&kept[0]).unwrap(),
+        b"not a compiled component"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

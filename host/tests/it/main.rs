@@ -5,6 +5,7 @@
 //! first).
 
 mod cli;
+mod hardening;
 mod relay;
 mod serve;
 mod spin_manifest;

@@ -55,6 +55,64 @@ impl Server {
         Server { child, addr }
     }
 
+    /// The server's resident memory, in KiB (Linux `VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap()
+    }
+
+    /// Sends `head` (request line and headers, without the blank line), then `body` in pieces
+    /// of `piece` bytes with `pause` between them — as `Transfer-Encoding: chunked` when
+    /// `chunked` — while reading the answer. Returns the answer and how long it took to come;
+    /// the sender stops at the first write error (the server may close once it has answered).
+    pub fn stream(
+        &self,
+        head: &str,
+        body_len: usize,
+        piece: usize,
+        pause: Duration,
+        chunked: bool,
+    ) -> (Reply, Duration) {
+        let stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let head = format!("{head}\r\n\r\n");
+        let started = std::time::Instant::now();
+        let sender = std::thread::spawn(move || {
+            writer.write_all(head.as_bytes())?;
+            let data = vec![b' '; piece];
+            let mut sent = 0;
+            while sent < body_len {
+                let n = piece.min(body_len - sent);
+                if chunked {
+                    writer.write_all(format!("{n:x}\r\n").as_bytes())?;
+                    writer.write_all(&data[..n])?;
+                    writer.write_all(b"\r\n")?;
+                } else {
+                    writer.write_all(&data[..n])?;
+                }
+                sent += n;
+                if !pause.is_zero() {
+                    std::thread::sleep(pause);
+                }
+            }
+            if chunked {
+                writer.write_all(b"0\r\n\r\n")?;
+            }
+            Ok::<(), std::io::Error>(())
+        });
+        let reply = read_reply(stream);
+        let took = started.elapsed();
+        let _ = sender.join();
+        (reply, took)
+    }
+
     /// SIGKILL: no shutdown hook runs.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
@@ -166,6 +224,35 @@ impl Reply {
                 .replace("urn:tombstone:problem:", ""),
             v["errors"][0]["pointer"].as_str().unwrap_or("").to_owned(),
         )
+    }
+}
+
+/// Reads one complete answer (by its `Content-Length`, its chunked framing, or the connection's
+/// end), without waiting for the server to close the connection.
+fn read_reply(mut stream: TcpStream) -> Reply {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase();
+            let body = &raw[at + 4..];
+            let length = head.lines().find_map(|l| {
+                l.strip_prefix("content-length:")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            });
+            let complete = match length {
+                Some(n) => body.len() >= n,
+                None if head.contains("transfer-encoding: chunked") => body.ends_with(b"0\r\n\r\n"),
+                None => false,
+            };
+            if complete {
+                return Reply::parse(&raw);
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return Reply::parse(&raw),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
     }
 }
 
