@@ -115,3 +115,24 @@ fn detect_task_id_and_schema_match_the_core() {
     }
     assert_eq!(instance.schema("nope").unwrap(), None);
 }
+
+#[test]
+fn the_readmes_wit_listing_names_every_problem_kind_of_the_core() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let listing = readme
+        .split("enum problem-kind {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .expect("the README shows the plugin's WIT");
+    let listed: Vec<&str> = listing
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let core: Vec<&str> = tombstone_core::ProblemKind::ALL
+        .iter()
+        .map(|k| k.slug())
+        .collect();
+    assert_eq!(listed, core);
+}

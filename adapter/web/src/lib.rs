@@ -5,7 +5,8 @@
 //! `tombstone-core`, for the playground in `www/`. This crate only translates types; every rule
 //! lives in the core, so the page answers exactly as the native core does.
 //!
-//! Built by `scripts/web.sh` for `wasm32-unknown-unknown` (`--profile wasm`), then
+//! Built by `scripts/web.sh` for `wasm32-unknown-unknown` (`--profile wasm-web`: the `wasm`
+//! profile with symbols kept for wasm-bindgen), then
 //! `wasm-bindgen --target web` and `wasm-opt`. The JavaScript shapes:
 //!
 //! - `convert(payload: Uint8Array, context: object)` → `{conversion: {…}}` or `{problem: {…}}`:

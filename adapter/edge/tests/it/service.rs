@@ -1,6 +1,6 @@
 //! Store mode over an in-memory store: routes, statuses, idempotency, retention, dead letters and
 //! every authentication check. The same behaviour is tested again over real HTTP against
-//! `tombstone serve` (`host/tests/serve.rs`).
+//! `tombstone serve` (`host/tests/it/serve.rs`).
 
 use base64::Engine;
 use ed25519_dalek::Signer;
