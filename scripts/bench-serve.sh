@@ -2,6 +2,8 @@
 # Load benchmark of the ingestion server: wrk (Debian's) on loopback against release
 # `tombstone serve` processes, one route at a time, all rows in one run so they compare:
 #   - store mode: the server schedules in its own SQLite key-value store;
+#   - store mode on Redis (Debian's redis-server): one instance, then two instances on the same
+#     Redis, each driven by its own wrk (the rates are summed, the latencies are the worse);
 #   - relay mode: an edge server relays every deletion to a local upstream server (itself in
 #     store mode, standing in for the canonical deletion API).
 # Prints a table of requests/s and latency percentiles. Not part of the tests (numbers, not
@@ -9,8 +11,8 @@
 #   SECONDS_PER_ROUTE (default 15), CONNECTIONS (default 16), THREADS (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+if ! command -v wrk >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk redis-server >/dev/null
 fi
 cargo run --quiet --release --locked -p xtask -- spin >&2
 cargo build --quiet --release --locked -p tombstone-host
@@ -18,36 +20,66 @@ dir=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
 
-start() { # name, args...: starts a server, prints its base URL
+start() { # name, args...: starts a server (not in a subshell, so its pid is kept)
   local name=$1; shift
-  target/release/tombstone serve --listen 127.0.0.1:0 --kv "$dir/$name.sqlite" "$@" >"$dir/$name.log" 2>&1 &
+  target/release/tombstone serve --listen 127.0.0.1:0 "$@" >"$dir/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do grep -q "listening on" "$dir/$name.log" && break; sleep 0.1; done
-  sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$dir/$name.log"
+}
+url() { # name: the base URL the server printed once it listens
+  for _ in $(seq 100); do grep -q "listening on" "$dir/$1.log" && break; sleep 0.1; done
+  sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$dir/$1.log"
 }
 
-store=$(start store)
-upstream=$(start upstream)
-edge=$(start edge --var "upstream_url=$upstream/api/v1/invoice-deletions" --var "upstream_origin=$upstream")
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --dir "$dir" >/dev/null &
+pids+=($!)
+printf '[key_value_store.default]\ntype = "redis"\nurl = "redis://127.0.0.1:%s"\n' "$redis_port" >"$dir/redis.toml"
+start store --kv "$dir/store.sqlite"
+start redis1 --runtime-config "$dir/redis.toml"
+start redis2 --runtime-config "$dir/redis.toml"
+start upstream --kv "$dir/upstream.sqlite"
+store=$(url store)
+redis1=$(url redis1)
+redis2=$(url redis2)
+upstream=$(url upstream)
+start edge --kv "$dir/edge.sqlite" --var "upstream_url=$upstream/api/v1/invoice-deletions" --var "upstream_origin=$upstream"
+edge=$(url edge)
 
 # A Mercoa delivery whose invoice id the script can vary (7.9 KB, the provider's doc example).
 sed 's/"in_26e7b5d3-a739-4b23-9ad9-6aaa085f47a9"/"INVOICE_ID"/' \
   tests/conformance/payloads/mercoa/00-doc-example-verbatim.json >"$dir/mercoa.json"
 
+wrk_to() { # connections, url, env...: one wrk run's output
+  local connections=$1 url=$2; shift 2
+  env "$@" wrk -t"${THREADS:-2}" -c"$connections" -d"${SECONDS_PER_ROUTE:-15}s" \
+    --latency -s scripts/bench/post.lua "$url"
+}
+row() { # name, wrk outputs...: one table row (rates summed, the worse latencies)
+  local name=$1; shift
+  local rps=0 p50="" p99="" non2xx=0 out
+  for out in "$@"; do
+    rps=$(awk -v a="$rps" '/Requests\/sec/ {printf "%.2f", a + $2}' <<<"$out")
+    p50=$(printf '%s\n%s\n' "$p50" "$(awk '$1 == "50%" {print $2}' <<<"$out")" | sort -h | tail -1)
+    p99=$(printf '%s\n%s\n' "$p99" "$(awk '$1 == "99%" {print $2}' <<<"$out")" | sort -h | tail -1)
+    non2xx=$((non2xx + $(awk '/Non-2xx/ {print $5}' <<<"$out" | grep . || echo 0)))
+  done
+  printf '| %-58s | %9s | %8s | %8s | %6s |\n' "$name" "$rps" "$p50" "$p99" "$non2xx"
+}
 run() { # name, url, env...
   local name=$1 url=$2; shift 2
-  local out
-  out=$(env "$@" wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-16}" -d"${SECONDS_PER_ROUTE:-15}s" \
-    --latency -s scripts/bench/post.lua "$url")
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  printf '| %-58s | %9s | %8s | %8s | %6s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  row "$name" "$(wrk_to "${CONNECTIONS:-16}" "$url" "$@")"
+}
+run_two() { # name, url1, url2, env...: both instances at once, half the connections each
+  local name=$1 a=$2 b=$3; shift 3
+  local half=$(( ${CONNECTIONS:-16} / 2 ))
+  wrk_to "$half" "$a" PREFIX=a "$@" >"$dir/wrk-a" &
+  local first=$!
+  wrk_to "$half" "$b" PREFIX=b "$@" >"$dir/wrk-b"
+  wait "$first"
+  row "$name" "$(cat "$dir/wrk-a")" "$(cat "$dir/wrk-b")"
 }
 
-echo "tombstone serve (release, SQLite key-value) on $(nproc) cores; wrk -t${THREADS:-2} -c${CONNECTIONS:-16} -d${SECONDS_PER_ROUTE:-15}s"
+echo "tombstone serve (release) on $(nproc) cores; wrk -t${THREADS:-2} -c${CONNECTIONS:-16} -d${SECONDS_PER_ROUTE:-15}s"
 printf '| %-58s | %9s | %8s | %8s | %6s |\n' "route" "req/s" "p50" "p99" "non-2xx"
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "-----------" "----------" "----------" "--------"
 canonical=/api/v1/invoice-deletions
@@ -56,6 +88,10 @@ run "store: canonical, every request a new deletion" "$store$canonical" UNIQUE=1
 run "store: canonical, the same delivery again (duplicate)" "$store$canonical" UNIQUE=0
 run "store: Mercoa webhook 7.9 KB, every one new" "$store$mercoa" UNIQUE=1 BODY_FILE="$dir/mercoa.json"
 run "store: Mercoa webhook 7.9 KB, duplicate" "$store$mercoa" UNIQUE=0 BODY_FILE="$dir/mercoa.json"
+run "redis, 1 instance: canonical, every one new" "$redis1$canonical" UNIQUE=1
+run "redis, 1 instance: canonical, duplicate" "$redis1$canonical" UNIQUE=0
+run_two "redis, 2 instances: canonical, every one new" "$redis1$canonical" "$redis2$canonical" UNIQUE=1
+run_two "redis, 2 instances: canonical, duplicate" "$redis1$canonical" "$redis2$canonical" UNIQUE=0
 run "relay to a local upstream: canonical, every one new" "$edge$canonical" UNIQUE=1
 run "relay to a local upstream: canonical, duplicate" "$edge$canonical" UNIQUE=0
 run "relay to a local upstream: Mercoa 7.9 KB, every one new" "$edge$mercoa" UNIQUE=1 BODY_FILE="$dir/mercoa.json"

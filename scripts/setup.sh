@@ -17,11 +17,15 @@ fi
 # version of the wasm-bindgen crate in Cargo.lock (the CLI refuses a module built by any other
 # version). wasm-opt comes from npm's binaryen (scripts/web/): Debian's binaryen 108 breaks the
 # externref table wasm-bindgen emits.
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "setup: installing chromium (Debian package, once)"
+# Debian's packages the tests use: chromium (the playground's browser tests), redis-server (the
+# multi-instance tests start their own on a loopback port; installing it starts none).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (Debian packages, once)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tombstone_core::{convert, schemas, task_id, RawContext, Timestamp};
 use tombstone_host::plugin::{self, Plugin};
 use tombstone_host::serve;
+use tombstone_host::serve::kv::runtime_config::StoreLocation;
 
 #[derive(Parser)]
 #[command(
@@ -66,6 +67,10 @@ struct ServeArgs {
     /// Keep the key-value store in memory instead (lost on exit).
     #[arg(long, conflicts_with = "kv")]
     kv_memory: bool,
+    /// Spin's runtime-config file: its `[key_value_store.default]` (type "redis" with a url,
+    /// or type "spin" with a path) places the store, as `spin up --runtime-config-file` does.
+    #[arg(long, value_name = "FILE.toml", conflicts_with_all = ["kv", "kv_memory"])]
+    runtime_config: Option<std::path::PathBuf>,
     /// A Spin variable, NAME=VALUE (repeatable; also read from SPIN_VARIABLE_<NAME>).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -104,14 +109,27 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
     let www = args
         .www
         .or_else(|| Some(std::path::PathBuf::from("www")).filter(|p| p.is_dir()));
+    let kv = match (&args.runtime_config, args.kv_memory) {
+        (Some(file), _) => {
+            let (mut stores, ignored) =
+                serve::kv::runtime_config::read(file).map_err(|e| format!("{e:#}"))?;
+            for table in ignored {
+                eprintln!(
+                    "tombstone: the runtime config's [{table}] is not used by tombstone serve"
+                );
+            }
+            // Without a `default` entry Spin keeps its own default store: so does this host.
+            stores
+                .remove("default")
+                .unwrap_or(StoreLocation::SqliteFile(args.kv))
+        }
+        (None, true) => StoreLocation::SqliteMemory,
+        (None, false) => StoreLocation::SqliteFile(args.kv),
+    };
     serve::run(serve::ServeOptions {
         listen: args.listen,
         component,
-        kv: if args.kv_memory {
-            serve::KvLocation::Memory
-        } else {
-            serve::KvLocation::File(args.kv)
-        },
+        kv,
         variables: args.vars,
         www,
         fail_writes_to: args.fail_writes_to,

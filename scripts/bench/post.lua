@@ -3,6 +3,7 @@
 --   UNIQUE=1    make every request a new deletion: a fresh Idempotency-Key (canonical) and a
 --               fresh invoice id (the string INVOICE_ID in the body is replaced)
 --   HEADERS     extra "Name: value" headers separated by ";"
+--   PREFIX      starts every generated id (default "bench"): two wrk runs at once use two
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -32,7 +33,7 @@ end
 
 function request()
   counter = counter + 1
-  local id = string.format("bench-%d-%d-%d", os.time(), thread_id, counter)
+  local id = string.format("%s-%d-%d-%d", os.getenv("PREFIX") or "bench", os.time(), thread_id, counter)
   if os.getenv("UNIQUE") == "1" then
     wrk.headers["Idempotency-Key"] = string.sub(id, 1, 36)
     return wrk.format(nil, nil, nil, (string.gsub(template, "INVOICE_ID", id)))

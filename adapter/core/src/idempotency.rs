@@ -7,19 +7,29 @@
 //!    `idempotency-key-reuse` with no write at all.
 //! 2. Otherwise claim, with the generation of [`Decision::Claim`] (0 for a key never seen, one
 //!    more than an expired record's): an atomic increment of the claim counter of the current
-//!    minute ([`claim_minute`]), then, only if that returned 1, plain reads of the counters of
-//!    the minutes before and after. [`decide`] again with [`claim_count`]: 1 (alone) schedules —
-//!    one write holding the record and the task; more is a 409 `conflict` while the first
-//!    delivery is in flight.
-//! 3. A delivery that lost, or that failed after winning, gives its claim back (increment by
-//!    −1): a claim is a counting semaphore, so a winner that failed to store its task frees the
-//!    key for the provider's retry.
+//!    minute ([`claim_minute`]). A delivery that gets more than 1 has lost: it reads the record
+//!    again and answers `duplicate` (the first delivery finished) or 409 `conflict`.
+//! 3. The delivery that got 1 holds the claim. It reads the counters of the minutes before and
+//!    after; [`claim_count`] more than 1 means a delivery in a neighbouring minute holds one,
+//!    and it has lost too. Alone, it reads the record again — a delivery that held the claim
+//!    before it and finished has stored its task by then — and, still free, stores the record
+//!    and the task in one write.
+//! 4. The holder removes the counter when it is done, whether it stored, lost or failed; the
+//!    others never touch it. So every counter has exactly one holder, which removes it, and no
+//!    claim outlives its delivery.
 //!
-//! Why minutes: an instance that dies between winning and storing (one write apart) leaves its
-//! claim taken. A claim counts only for its own minute and the two next to it, so such a key
-//! answers 409 for at most two minutes, then the provider's retry wins a later minute. Two
-//! deliveries in adjacent minutes each set their own claim before looking at the other's, so at
-//! most one of them sees itself alone (both may lose, and retry).
+//! Why at most one delivery stores a task (for one generation): a holder removes its counter only
+//! after storing its task (or giving up), so a later holder of the same minute's counter got 1
+//! after that removal and its re-read in step 3 sees the task. In neighbouring minutes each holder
+//! increments its own counter before reading the other's, so of two overlapping holders at
+//! least one sees the other; one that finished first has stored its task before removing its
+//! counter, which the other's re-read sees. This assumes instances' clocks agree, and a holder
+//! finishes, within about a minute: claims more than a minute apart do not see each other.
+//!
+//! Why minutes: an instance that dies while it holds a claim leaves the counter behind. A claim
+//! counts only for its own minute and the two next to it, so such a key answers 409 for at most
+//! two minutes, then the provider's retry claims a later minute (the counter itself is removed by
+//! the edge's maintenance route).
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -121,14 +131,19 @@ pub fn decide(
     match claim {
         None => Decision::Claim { generation },
         Some(1) => Decision::Schedule { generation },
-        Some(_) => Decision::Conflict(Problem::at(
-            ProblemKind::Conflict,
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            IDEMPOTENCY_KEY_POINTER,
-            "idempotency",
-            "is being processed by an earlier delivery",
-        )),
+        Some(_) => Decision::Conflict(conflict()),
     }
+}
+
+/// The 409 of a delivery whose key an earlier delivery is still processing.
+pub fn conflict() -> Problem {
+    Problem::at(
+        ProblemKind::Conflict,
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        IDEMPOTENCY_KEY_POINTER,
+        "idempotency",
+        "is being processed by an earlier delivery",
+    )
 }
 
 /// How long a claim blocks others: claims are counted per minute, and a claim blocks its own

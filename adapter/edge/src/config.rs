@@ -29,7 +29,7 @@ pub struct Variable {
 pub const UNSET_UPSTREAM_ORIGIN: &str = "https://upstream.invalid";
 
 /// Every variable the service reads.
-pub const VARIABLES: [Variable; 13] = [
+pub const VARIABLES: [Variable; 14] = [
     Variable {
         name: "schedule_delay_seconds",
         default: "0",
@@ -41,6 +41,12 @@ pub const VARIABLES: [Variable; 13] = [
         default: "86400",
         secret: false,
         description: "how long an organization + key is remembered (default 86400 = 24 h)",
+    },
+    Variable {
+        name: "task_retention_seconds",
+        default: "",
+        secret: false,
+        description: "empty: tasks are kept forever; else POST /api/v1/maintenance/expire removes tasks received longer ago (at least idempotency_retention_seconds)",
     },
     Variable {
         name: "api_keys",
@@ -127,6 +133,8 @@ pub struct Config {
     pub delay_seconds: u32,
     /// How long idempotency records are honoured, in seconds.
     pub retention_seconds: u32,
+    /// How long tasks are kept, in seconds; `None`: forever.
+    pub task_retention_seconds: Option<u32>,
     /// Accepted `X-API-Key` values; empty = no key needed.
     pub api_keys: Vec<String>,
     /// Standard Webhooks secrets per provider; empty = no signature needed.
@@ -259,6 +267,18 @@ impl Config {
             }
         }
         config.body_timeout_ms = number("body_timeout_ms", DEFAULT_BODY_TIMEOUT_MS, 600_000)?;
+        if var("task_retention_seconds").is_some() {
+            let retention = number("task_retention_seconds", 0, u32::MAX)?;
+            if retention < config.retention_seconds {
+                return Err(ConfigError {
+                    variable: "task_retention_seconds",
+                    message: "must be at least idempotency_retention_seconds: a task is the \
+                              record that makes a retry a duplicate"
+                        .into(),
+                });
+            }
+            config.task_retention_seconds = Some(retention);
+        }
         config.upstream = upstream(&var, &number)?;
         if let Some(v) = var("highlevel_ed25519_public_key") {
             config.highlevel.ed25519 = Some(crate::auth::parse_ed25519(&spki_der(&v)).map_err(

@@ -13,6 +13,7 @@
 //! | `POST /api/v1/convert[?organization_id=&clinic_id=&idempotency_key=&source=&received_at=&delay_seconds=]` | dry run: the conversion, nothing stored or sent |
 //! | `GET /api/v1/tasks/{task_id}` | a stored task (admin; store mode) |
 //! | `GET /api/v1/dead-letters`, `GET`/`DELETE /api/v1/dead-letters/{id}`, `POST /api/v1/dead-letters/{id}/replay` | deliveries kept after a failure on our side (admin) |
+//! | `POST /api/v1/maintenance/expire` | removes claims left by dead instances and tasks past `task_retention_seconds` (admin) |
 //! | `GET /healthz` | liveness, including a key-value read |
 //! | `GET /schemas/{name}.json` | the JSON Schemas |
 //!
@@ -26,6 +27,7 @@ pub mod dead_letters;
 pub mod events;
 pub mod http;
 pub mod ingest;
+pub mod maintenance;
 pub mod relay;
 pub mod routes;
 pub mod schedule;
@@ -104,7 +106,6 @@ fn dispatch(
     config: &Result<Config, ConfigError>,
     now: Timestamp,
 ) -> Response {
-    let authorized = || admin(req, config);
     match route {
         Route::Canonical | Route::Webhook { .. } => {
             match ingest::ingest(ctx, req, &route, config, now, now) {
@@ -118,21 +119,20 @@ fn dispatch(
             Some(text) => Response::bytes(200, "application/schema+json", text.into()),
             None => not_found("There is no schema of this name."),
         },
-        Route::Task { id } => authorized().map_or_else(|r| r, |()| task(ctx, id)),
-        Route::DeadLetters => authorized().map_or_else(|r| r, |()| dead_letters::list(ctx, req)),
-        Route::DeadLetter { id } => authorized().map_or_else(
-            |r| r,
-            |()| {
-                if req.method.eq_ignore_ascii_case("DELETE") {
+        admin_route => match admin(req, config) {
+            Err(refused) => refused,
+            Ok(checked) => match admin_route {
+                Route::Task { id } => task(ctx, id),
+                Route::DeadLetters => dead_letters::list(ctx, req),
+                Route::DeadLetter { id } if req.method.eq_ignore_ascii_case("DELETE") => {
                     dead_letters::delete(ctx, id)
-                } else {
-                    dead_letters::get(ctx, id)
                 }
+                Route::DeadLetter { id } => dead_letters::get(ctx, id),
+                Route::ReplayDeadLetter { id } => dead_letters::replay(ctx, req, id, config, now),
+                Route::Expire => maintenance::expire(ctx, checked, now),
+                _ => unreachable!("every other route is handled above"),
             },
-        ),
-        Route::ReplayDeadLetter { id } => {
-            authorized().map_or_else(|r| r, |()| dead_letters::replay(ctx, req, id, config, now))
-        }
+        },
     }
 }
 
@@ -160,9 +160,14 @@ pub fn not_found(detail: &str) -> Response {
 }
 
 /// The admin routes need an API key when `api_keys` is set.
-fn admin(req: &Request<'_>, config: &Result<Config, ConfigError>) -> Result<(), Response> {
+fn admin<'c>(
+    req: &Request<'_>,
+    config: &'c Result<Config, ConfigError>,
+) -> Result<&'c Config, Response> {
     match config {
-        Ok(c) => check_api_key(req, &c.api_keys).map_err(|p| Response::problem(&p)),
+        Ok(c) => check_api_key(req, &c.api_keys)
+            .map(|()| c)
+            .map_err(|p| Response::problem(&p)),
         Err(e) => Err(Response::problem(&Problem::new(
             ProblemKind::Unavailable,
             format!("The service is misconfigured: {e}."),

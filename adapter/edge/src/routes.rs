@@ -32,6 +32,8 @@ pub enum Route<'a> {
         /// The letter's id.
         id: &'a str,
     },
+    /// `POST /api/v1/maintenance/expire`.
+    Expire,
     /// `GET /healthz`.
     Health,
     /// `GET /schemas/{name}.json`.
@@ -42,7 +44,7 @@ pub enum Route<'a> {
 }
 
 /// Every route's template and methods, in the order of the README and the API document.
-pub const ROUTES: [(&str, &[&str]); 9] = [
+pub const ROUTES: [(&str, &[&str]); 10] = [
     ("/api/v1/invoice-deletions", &["POST"]),
     ("/api/v1/webhooks/{source}/{organization_id}", &["POST"]),
     ("/api/v1/convert", &["POST"]),
@@ -50,6 +52,7 @@ pub const ROUTES: [(&str, &[&str]); 9] = [
     ("/api/v1/dead-letters", &["GET"]),
     ("/api/v1/dead-letters/{id}", &["GET", "DELETE"]),
     ("/api/v1/dead-letters/{id}/replay", &["POST"]),
+    ("/api/v1/maintenance/expire", &["POST"]),
     ("/healthz", &["GET"]),
     ("/schemas/{name}.json", &["GET"]),
 ];
@@ -66,6 +69,7 @@ impl<'a> Route<'a> {
             "/api/v1/invoice-deletions" => return Some(Route::Canonical),
             "/api/v1/convert" => return Some(Route::Convert),
             "/api/v1/dead-letters" => return Some(Route::DeadLetters),
+            "/api/v1/maintenance/expire" => return Some(Route::Expire),
             "/healthz" => return Some(Route::Health),
             _ => {}
         }
@@ -115,8 +119,9 @@ impl<'a> Route<'a> {
             Route::DeadLetters => 4,
             Route::DeadLetter { .. } => 5,
             Route::ReplayDeadLetter { .. } => 6,
-            Route::Health => 7,
-            Route::Schema { .. } => 8,
+            Route::Expire => 7,
+            Route::Health => 8,
+            Route::Schema { .. } => 9,
         }
     }
 }

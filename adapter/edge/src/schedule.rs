@@ -1,14 +1,16 @@
 //! Store mode: schedule a conversion exactly once per organization + key in the key-value store,
 //! following `tombstone_core::idempotency` (the decision is pure; this module does its I/O).
 //!
-//! Key-value operations per delivery: a new deletion costs two writes — one atomic increment (its
-//! claim) and one `set` (the task, which is also its idempotency record) — and three reads; a
-//! duplicate costs one read and no write.
+//! Key-value operations per delivery: a new deletion costs three writes — the atomic increment
+//! of its claim, the `set` of the task (which is also its idempotency record), and the removal
+//! of the claim — and four reads; a duplicate costs one read and no write; a delivery that
+//! loses the claim costs its increment and a read. No claim outlives the delivery that took it:
+//! afterwards a deletion leaves its task (and archived generations) only.
 
 use serde::{Deserialize, Serialize};
 use tombstone_core::canonical::DeletionStatus;
 use tombstone_core::idempotency::{
-    claim_count, claim_minute, decide, Decision, Fingerprint, IdempotencyRecord,
+    self, claim_count, claim_minute, decide, Decision, Fingerprint, IdempotencyRecord,
 };
 use tombstone_core::{Conversion, Problem, TaskId, Timestamp};
 
@@ -39,95 +41,117 @@ pub(crate) fn schedule(
     conversion: &Conversion,
     status: u16,
 ) -> Result<Response, StoreError> {
-    let store = ctx.store;
     let task_id = &conversion.task_id;
     let fingerprint = Fingerprint::of(&conversion.request);
     let now_s = now.unix_seconds();
-    let stored = store.get(&TaskKey(task_id))?;
-    let record = stored.as_ref().map(|s| &s.record);
-    let generation = match decide(&fingerprint, record, now_s, None) {
+    // 1. A live record answers, with no write.
+    let stored = ctx.store.get(&TaskKey(task_id))?;
+    let generation = match decide(
+        &fingerprint,
+        stored.as_ref().map(|s| &s.record),
+        now_s,
+        None,
+    ) {
         Decision::Claim { generation } => generation,
         other => return Ok(answer(other, status, task_id)),
     };
+    // 2. Claim this minute.
     let claim = ClaimKey {
         task: task_id,
         generation,
         minute: claim_minute(now_s),
     };
-    let count = claim_count_of(ctx, &claim)?;
-    match decide(&fingerprint, record, now_s, Some(count)) {
-        Decision::Schedule { generation } => {
-            let response = conversion.response(DeletionStatus::Scheduled);
-            let task = StoredTask {
-                record: IdempotencyRecord {
-                    fingerprint,
-                    response: response.clone(),
-                    generation,
-                    expires_at: now_s + i64::from(config.retention_seconds),
-                },
-                conversion: conversion.to_value(),
-            };
-            // The expired record of an earlier generation is a task that was accepted: keep it
-            // before its key is reused.
-            let archived = match &stored {
-                Some(old) => store.put(
-                    &ArchivedTaskKey {
-                        task: task_id,
-                        generation: old.record.generation,
-                    },
-                    old,
-                ),
-                None => Ok(()),
-            };
-            match archived.and_then(|()| store.put(&TaskKey(task_id), &task)) {
-                Ok(()) => Ok(Response::json(status, &response)
-                    .with_header("location", format!("/api/v1/tasks/{task_id}"))),
-                Err(e) => {
-                    // Give the claim back so the provider's retry can schedule it.
-                    give_back(ctx, &claim);
-                    Err(e)
-                }
-            }
-        }
-        Decision::Conflict(problem) => {
-            give_back(ctx, &claim);
-            // The first delivery may have finished meanwhile: then this one is its duplicate.
-            Ok(match store.get(&TaskKey(task_id)) {
-                Ok(Some(done)) => match decide(&fingerprint, Some(&done.record), now_s, None) {
-                    Decision::Claim { .. } => conflict(problem),
-                    other => answer(other, status, task_id),
-                },
-                _ => conflict(problem),
-            })
-        }
-        other => Ok(answer(other, status, task_id)),
+    if ctx.store.increment(&claim, 1)? != 1 {
+        // Another delivery holds this minute's claim; it removes the counter when it is done.
+        return after_losing(ctx, &fingerprint, now_s, status, task_id);
     }
+    // This delivery holds the claim: whatever happens, it removes the counter when done, so
+    // no claim outlives the delivery that took it.
+    let outcome = holding(ctx, config, now, conversion, &fingerprint, &claim, status);
+    release(ctx, &claim);
+    outcome
 }
 
-/// Takes this minute's claim and, when that alone was free, reads the neighbouring minutes'
-/// (plain reads: an absent counter is 0, and reading writes nothing). On an error the claim is
-/// not held.
-fn claim_count_of(ctx: &Ctx<'_>, claim: &ClaimKey<'_>) -> Result<i64, StoreError> {
+/// The rest of a delivery that holds its minute's claim.
+fn holding(
+    ctx: &Ctx<'_>,
+    config: &Config,
+    now: Timestamp,
+    conversion: &Conversion,
+    fingerprint: &Fingerprint,
+    claim: &ClaimKey<'_>,
+    status: u16,
+) -> Result<Response, StoreError> {
     let store = ctx.store;
-    let own = store.increment(claim, 1)?;
-    if own != 1 {
-        return Ok(own);
+    let task_id = &conversion.task_id;
+    let now_s = now.unix_seconds();
+    let before = store.counter(&claim.at_minute(claim.minute - 1))?;
+    let after = store.counter(&claim.at_minute(claim.minute + 1))?;
+    if claim_count(1, [before, after]) != 1 {
+        return after_losing(ctx, fingerprint, now_s, status, task_id);
     }
-    let before = store.counter(&claim.at_minute(claim.minute - 1));
-    let after = store.counter(&claim.at_minute(claim.minute + 1));
-    match (before, after) {
-        (Ok(before), Ok(after)) => Ok(claim_count(own, [before, after])),
-        (Err(e), _) | (_, Err(e)) => {
-            give_back(ctx, claim);
-            Err(e)
-        }
+    // 3. Alone in three minutes. Read again: a delivery that held a claim before this one and
+    // removed it when done has stored its task by then.
+    let current = store.get(&TaskKey(task_id))?;
+    let generation = match decide(
+        fingerprint,
+        current.as_ref().map(|s| &s.record),
+        now_s,
+        Some(1),
+    ) {
+        Decision::Schedule { generation } if generation == claim.generation => generation,
+        Decision::Schedule { .. } => return Ok(conflict(idempotency::conflict())),
+        other => return Ok(answer(other, status, task_id)),
+    };
+    let response = conversion.response(DeletionStatus::Scheduled);
+    let task = StoredTask {
+        record: IdempotencyRecord {
+            fingerprint: fingerprint.clone(),
+            response: response.clone(),
+            generation,
+            expires_at: now_s + i64::from(config.retention_seconds),
+        },
+        conversion: conversion.to_value(),
+    };
+    // The expired record of an earlier generation is a task that was accepted: keep it before
+    // its key is reused.
+    if let Some(old) = &current {
+        store.put(
+            &ArchivedTaskKey {
+                task: task_id,
+                generation: old.record.generation,
+            },
+            old,
+        )?;
     }
+    store.put(&TaskKey(task_id), &task)?;
+    Ok(Response::json(status, &response)
+        .with_header("location", format!("/api/v1/tasks/{task_id}")))
 }
 
-/// Gives a claim back. A failed give-back leaves the key answering 409 until the claim's
-/// minutes have passed (at most two): it is reported, not hidden.
-fn give_back(ctx: &Ctx<'_>, claim: &ClaimKey<'_>) {
-    if let Err(error) = ctx.store.increment(claim, -1) {
+/// A delivery that did not win the claim: the first delivery's answer if it has finished,
+/// else 409 (retry shortly).
+fn after_losing(
+    ctx: &Ctx<'_>,
+    fingerprint: &Fingerprint,
+    now_s: i64,
+    status: u16,
+    task_id: &TaskId,
+) -> Result<Response, StoreError> {
+    let done = ctx.store.get(&TaskKey(task_id))?;
+    Ok(
+        match decide(fingerprint, done.as_ref().map(|s| &s.record), now_s, None) {
+            Decision::Claim { .. } => conflict(idempotency::conflict()),
+            other => answer(other, status, task_id),
+        },
+    )
+}
+
+/// Removes a claim this delivery held. A failed removal leaves the key answering 409 until the
+/// claim's minutes have passed (at most two), and the counter until `POST
+/// /api/v1/maintenance/expire` removes it: it is reported, not hidden.
+fn release(ctx: &Ctx<'_>, claim: &ClaimKey<'_>) {
+    if let Err(error) = ctx.store.remove_counter(claim) {
         ctx.note(Event::RollbackFailed {
             key: claim.to_string(),
             error: error.to_string(),

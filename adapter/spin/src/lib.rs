@@ -130,4 +130,8 @@ impl KeyValue for SpinStore {
         let bucket = self.bucket.as_ref().map_err(Clone::clone)?;
         atomics::increment(bucket, key, delta).map_err(backend)
     }
+
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.kv()?.get_keys().map_err(backend)
+    }
 }

@@ -28,7 +28,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use self::kv::Sqlite;
+use self::kv::runtime_config::StoreLocation;
+use self::kv::{Kv, Redis, Sqlite};
 use self::outbound::Outbound;
 use self::spin::{SpinHost, SpinView, Variables};
 
@@ -49,15 +50,6 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Epoch tick: the budget's resolution.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Where the key-value store lives.
-#[derive(Debug, Clone)]
-pub enum KvLocation {
-    /// A SQLite file (created if absent).
-    File(PathBuf),
-    /// Memory, gone when the process exits.
-    Memory,
-}
-
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -65,8 +57,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// The Spin component.
     pub component: PathBuf,
-    /// The key-value store.
-    pub kv: KvLocation,
+    /// The `default` key-value store.
+    pub kv: StoreLocation,
     /// `--var NAME=VALUE` overrides.
     pub variables: Vec<(String, String)>,
     /// The playground's folder, served at `/playground/`, if present.
@@ -135,6 +127,28 @@ fn engine() -> anyhow::Result<Engine> {
     Ok(Engine::new(&config)?)
 }
 
+/// Opens the `default` store.
+fn open_store(location: &StoreLocation) -> anyhow::Result<Kv> {
+    Ok(match location {
+        StoreLocation::SqliteFile(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let store = Sqlite::open(path)
+                .with_context(|| format!("cannot open the key-value store {}", path.display()))?;
+            Kv::sqlite(store, &format!("SQLite {}", path.display()))
+        }
+        StoreLocation::SqliteMemory => Kv::sqlite(Sqlite::in_memory()?, "SQLite in memory"),
+        StoreLocation::Redis(url) => {
+            let store = Redis::connect(url)
+                .with_context(|| format!("cannot use the Redis store at {url}"))?;
+            // The URL may hold a password: the start-up line names the host only.
+            let host = url.rsplit('@').next().unwrap_or(url);
+            Kv::redis(store, &format!("Redis {host}"))
+        }
+    })
+}
+
 /// The request budget for these variables: the longest the component may wait for a body and
 /// for the upstream, plus a margin.
 fn budget(variables: &Variables) -> Duration {
@@ -171,18 +185,7 @@ impl Server {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         spin::add_to_linker(&mut linker, spin_view)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
-        let kv = match &options.kv {
-            KvLocation::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
-                }
-                Sqlite::open(path).with_context(|| {
-                    format!("cannot open the key-value store {}", path.display())
-                })?
-            }
-            KvLocation::Memory => Sqlite::in_memory()?,
-        }
-        .fail_writes_to(options.fail_writes_to.clone());
+        let kv = open_store(&options.kv)?.fail_writes_to(options.fail_writes_to.clone());
         let declared: Vec<(&str, &str)> = tombstone_edge::config::VARIABLES
             .iter()
             .map(|v| (v.name, v.default))
@@ -356,14 +359,11 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
-    let kv = match &options.kv {
-        KvLocation::File(path) => path.display().to_string(),
-        KvLocation::Memory => "memory".into(),
-    };
     println!(
-        "tombstone: listening on http://{} (component {}, key-value {kv})",
+        "tombstone: listening on http://{} (component {}, key-value {})",
         listener.local_addr()?,
-        options.component.display()
+        options.component.display(),
+        server.spin.kv.description()
     );
     loop {
         let (client, _) = listener.accept().await?;

@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 use wasmtime::component::{Resource, ResourceTable};
 
-use super::kv::Sqlite;
+use super::kv::Kv;
 
 #[allow(missing_docs)]
 mod bindings {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "tombstone:host/spin-imports",
-        imports: { default: trappable },
+        imports: { default: async | trappable },
         with: {
             "fermyon:spin/key-value.store": super::KvStore,
             "wasi:keyvalue/store.bucket": super::Bucket,
@@ -102,7 +102,7 @@ impl Variables {
 #[derive(Clone)]
 pub struct SpinHost {
     /// The key-value store.
-    pub kv: Sqlite,
+    pub kv: Kv,
     /// The variables.
     pub variables: Arc<Variables>,
 }
@@ -134,83 +134,94 @@ type Trappable<T> = wasmtime::Result<T>;
 impl key_value::Host for SpinView<'_> {}
 
 impl key_value::HostStore for SpinView<'_> {
-    fn open(&mut self, label: String) -> Trappable<Result<Resource<KvStore>, key_value::Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> Trappable<Result<Resource<KvStore>, key_value::Error>> {
         if label != DEFAULT_STORE {
             return Ok(Err(key_value::Error::NoSuchStore));
         }
         Ok(Ok(self.table.push(KvStore { label })?))
     }
 
-    fn get(
+    async fn get(
         &mut self,
         store: Resource<KvStore>,
         key: String,
     ) -> Trappable<Result<Option<Vec<u8>>, key_value::Error>> {
-        let label = &self.table.get(&store)?.label;
+        let label = self.table.get(&store)?.label.clone();
         Ok(self
             .host
             .kv
-            .get(label, &key)
-            .map_err(key_value::Error::Other))
+            .get(&label, &key)
+            .await
+            .map_err(|e| key_value::Error::Other(e.to_string())))
     }
 
-    fn set(
+    async fn set(
         &mut self,
         store: Resource<KvStore>,
         key: String,
         value: Vec<u8>,
     ) -> Trappable<Result<(), key_value::Error>> {
-        let label = &self.table.get(&store)?.label;
+        let label = self.table.get(&store)?.label.clone();
         Ok(self
             .host
             .kv
-            .set(label, &key, &value)
-            .map_err(key_value::Error::Other))
+            .set(&label, &key, &value)
+            .await
+            .map_err(|e| key_value::Error::Other(e.to_string())))
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         store: Resource<KvStore>,
         key: String,
     ) -> Trappable<Result<(), key_value::Error>> {
-        let label = &self.table.get(&store)?.label;
+        let label = self.table.get(&store)?.label.clone();
         Ok(self
             .host
             .kv
-            .delete(label, &key)
-            .map_err(key_value::Error::Other))
+            .delete(&label, &key)
+            .await
+            .map_err(|e| key_value::Error::Other(e.to_string())))
     }
 
-    fn exists(
+    async fn exists(
         &mut self,
         store: Resource<KvStore>,
         key: String,
     ) -> Trappable<Result<bool, key_value::Error>> {
-        let label = &self.table.get(&store)?.label;
+        let label = self.table.get(&store)?.label.clone();
         Ok(self
             .host
             .kv
-            .get(label, &key)
-            .map(|v| v.is_some())
-            .map_err(key_value::Error::Other))
+            .exists(&label, &key)
+            .await
+            .map_err(|e| key_value::Error::Other(e.to_string())))
     }
 
-    fn get_keys(
+    async fn get_keys(
         &mut self,
         store: Resource<KvStore>,
     ) -> Trappable<Result<Vec<String>, key_value::Error>> {
-        let label = &self.table.get(&store)?.label;
-        Ok(self.host.kv.keys(label).map_err(key_value::Error::Other))
+        let label = self.table.get(&store)?.label.clone();
+        Ok(self
+            .host
+            .kv
+            .keys(&label)
+            .await
+            .map_err(|e| key_value::Error::Other(e.to_string())))
     }
 
-    fn drop(&mut self, store: Resource<KvStore>) -> Trappable<()> {
+    async fn drop(&mut self, store: Resource<KvStore>) -> Trappable<()> {
         self.table.delete(store)?;
         Ok(())
     }
 }
 
 impl variables::Host for SpinView<'_> {
-    fn get(&mut self, name: String) -> Trappable<Result<String, variables::Error>> {
+    async fn get(&mut self, name: String) -> Trappable<Result<String, variables::Error>> {
         Ok(match self.host.variables.0.get(&name) {
             Some(value) => Ok(value.clone()),
             None => Err(variables::Error::Undefined(format!(
@@ -221,7 +232,7 @@ impl variables::Host for SpinView<'_> {
 }
 
 impl wasi_store::Host for SpinView<'_> {
-    fn open(
+    async fn open(
         &mut self,
         identifier: String,
     ) -> Trappable<Result<Resource<Bucket>, wasi_store::Error>> {
@@ -233,71 +244,75 @@ impl wasi_store::Host for SpinView<'_> {
 }
 
 impl wasi_store::HostBucket for SpinView<'_> {
-    fn get(
+    async fn get(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> Trappable<Result<Option<Vec<u8>>, wasi_store::Error>> {
-        let label = &self.table.get(&bucket)?.label;
+        let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .get(label, &key)
-            .map_err(wasi_store::Error::Other))
+            .get(&label, &key)
+            .await
+            .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 
-    fn set(
+    async fn set(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
         value: Vec<u8>,
     ) -> Trappable<Result<(), wasi_store::Error>> {
-        let label = &self.table.get(&bucket)?.label;
+        let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .set(label, &key, &value)
-            .map_err(wasi_store::Error::Other))
+            .set(&label, &key, &value)
+            .await
+            .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> Trappable<Result<(), wasi_store::Error>> {
-        let label = &self.table.get(&bucket)?.label;
+        let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .delete(label, &key)
-            .map_err(wasi_store::Error::Other))
+            .delete(&label, &key)
+            .await
+            .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 
-    fn exists(
+    async fn exists(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> Trappable<Result<bool, wasi_store::Error>> {
-        let label = &self.table.get(&bucket)?.label;
+        let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .get(label, &key)
-            .map(|v| v.is_some())
-            .map_err(wasi_store::Error::Other))
+            .exists(&label, &key)
+            .await
+            .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 
-    fn list_keys(
+    async fn list_keys(
         &mut self,
         bucket: Resource<Bucket>,
         cursor: Option<String>,
     ) -> Trappable<Result<wasi_store::KeyResponse, wasi_store::Error>> {
         // One page holding every key after the cursor (keys are sorted).
-        let label = &self.table.get(&bucket)?.label;
+        let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .keys(label)
+            .keys(&label)
+            .await
             .map(|keys| wasi_store::KeyResponse {
                 keys: keys
                     .into_iter()
@@ -305,31 +320,32 @@ impl wasi_store::HostBucket for SpinView<'_> {
                     .collect(),
                 cursor: None,
             })
-            .map_err(wasi_store::Error::Other))
+            .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 
-    fn drop(&mut self, bucket: Resource<Bucket>) -> Trappable<()> {
+    async fn drop(&mut self, bucket: Resource<Bucket>) -> Trappable<()> {
         self.table.delete(bucket)?;
         Ok(())
     }
 }
 
 impl atomics::Host for SpinView<'_> {
-    fn increment(
+    async fn increment(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
         delta: i64,
     ) -> Trappable<Result<i64, wasi_store::Error>> {
-        let label = &self.table.get(&bucket)?.label;
+        let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .increment(label, &key, delta)
-            .map_err(wasi_store::Error::Other))
+            .increment(&label, &key, delta)
+            .await
+            .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 
-    fn swap(
+    async fn swap(
         &mut self,
         cas: Resource<Cas>,
         value: Vec<u8>,
@@ -339,6 +355,7 @@ impl atomics::Host for SpinView<'_> {
             .host
             .kv
             .compare_and_swap(&label, &key, seen.as_deref(), &value)
+            .await
         {
             Ok(true) => Ok(Ok(())),
             Ok(false) => {
@@ -346,42 +363,47 @@ impl atomics::Host for SpinView<'_> {
                 Ok(Err(atomics::CasError::CasFailed(again)))
             }
             Err(e) => Ok(Err(atomics::CasError::StoreError(
-                wasi_store::Error::Other(e),
+                wasi_store::Error::Other(e.to_string()),
             ))),
         }
     }
 }
 
 impl atomics::HostCas for SpinView<'_> {
-    fn new(
+    async fn new(
         &mut self,
         bucket: Resource<Bucket>,
         key: String,
     ) -> Trappable<Result<Resource<Cas>, wasi_store::Error>> {
         let label = self.table.get(&bucket)?.label.clone();
-        let seen = match self.host.kv.get(&label, &key) {
+        let seen = match self.host.kv.get(&label, &key).await {
             Ok(v) => v,
-            Err(e) => return Ok(Err(wasi_store::Error::Other(e))),
+            Err(e) => return Ok(Err(wasi_store::Error::Other(e.to_string()))),
         };
         Ok(Ok(self.table.push(Cas { label, key, seen })?))
     }
 
-    fn current(
+    async fn current(
         &mut self,
         cas: Resource<Cas>,
     ) -> Trappable<Result<Option<Vec<u8>>, wasi_store::Error>> {
         // As in Spin: `current` reads again, and `swap` compares against what it read last.
+        let (label, key) = {
+            let cas = self.table.get(&cas)?;
+            (cas.label.clone(), cas.key.clone())
+        };
+        let read = self.host.kv.get(&label, &key).await;
         let cas = self.table.get_mut(&cas)?;
-        Ok(match self.host.kv.get(&cas.label, &cas.key) {
+        Ok(match read {
             Ok(value) => {
                 cas.seen.clone_from(&value);
                 Ok(value)
             }
-            Err(e) => Err(wasi_store::Error::Other(e)),
+            Err(e) => Err(wasi_store::Error::Other(e.to_string())),
         })
     }
 
-    fn drop(&mut self, cas: Resource<Cas>) -> Trappable<()> {
+    async fn drop(&mut self, cas: Resource<Cas>) -> Trappable<()> {
         self.table.delete(cas)?;
         Ok(())
     }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod hardening;
+mod redis;
 mod relay;
 mod serve;
 mod spin_manifest;

@@ -119,9 +119,10 @@ fn routes_duplicates_reuse_and_the_dry_run() {
     );
     assert_eq!(dry.status, 200);
     assert_eq!(dry.json()["source"], "mercoa");
-    // Claim + task of k-1 only: the dry run, the duplicate and the reuse stored nothing.
+    // The task of k-1 only: its claim was removed, and the dry run, the duplicate and the
+    // reuse stored nothing.
     let keys = stored_keys(&kv);
-    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys.len(), 1, "{keys:?}");
 }
 
 #[test]

@@ -32,11 +32,17 @@ impl Server {
         Server::start_on("127.0.0.1:0", kv, args)
     }
 
-    /// `tombstone serve --listen listen`.
+    /// `tombstone serve --listen listen --kv kv`.
     pub fn start_on(listen: &str, kv: &Path, args: &[&str]) -> Server {
+        let mut all = vec!["--kv", kv.to_str().unwrap()];
+        all.extend_from_slice(args);
+        Server::spawn(listen, &all)
+    }
+
+    /// `tombstone serve --listen listen` with exactly `args`.
+    pub fn spawn(listen: &str, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
-            .args(["serve", "--listen", listen, "--kv"])
-            .arg(kv)
+            .args(["serve", "--listen", listen])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -126,25 +132,8 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Reply {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        // The server may answer (413) before reading a large body; a reset then is fine.
-        let _ = stream.write_all(body);
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        Reply::parse(&raw)
+        try_request(&self.addr, method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
@@ -163,6 +152,55 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One request on a connection of its own; an error when the server is not there or closes
+/// without a complete answer.
+pub fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    // The server may answer (413) before reading a large body; a reset then is fine.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "no complete answer",
+        ));
+    }
+    Ok(Reply::parse(&raw))
+}
+
+/// The canonical deletion of `key` (organization acme-vet) to the server at `addr`.
+pub fn post_to(addr: &str, key: &str, body: &str) -> Reply {
+    try_request(
+        addr,
+        "POST",
+        "/api/v1/invoice-deletions",
+        &[
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", key),
+            ("X-Organization-Id", "acme-vet"),
+        ],
+        body.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{addr}: {e}"))
 }
 
 #[derive(Debug)]

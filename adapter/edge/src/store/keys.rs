@@ -10,6 +10,9 @@
 //! | `dead-letter/<id>` | [`DeadLetter`] |
 //! | `dead-letters/last-id` | counter: the last dead-letter id handed out |
 //! | `healthz` | never written: `/healthz` reads it to see that the store answers |
+//!
+//! Each key type also parses its own keys back, for the maintenance route, the only code that
+//! lists keys.
 
 use std::fmt;
 
@@ -41,6 +44,13 @@ impl fmt::Display for TaskKey<'_> {
     }
 }
 
+impl TaskKey<'_> {
+    /// The task id of a `task/<id>` key.
+    pub fn parse(key: &str) -> Option<TaskId> {
+        TaskId::parse(key.strip_prefix("task/")?)
+    }
+}
+
 impl JsonKey for TaskKey<'_> {
     type Value = StoredTask;
     const WHAT: &'static str = "task";
@@ -57,6 +67,14 @@ pub struct ArchivedTaskKey<'a> {
 impl fmt::Display for ArchivedTaskKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "task/{}/{}", self.task, self.generation)
+    }
+}
+
+impl ArchivedTaskKey<'_> {
+    /// The task id and generation of a `task/<id>/<generation>` key.
+    pub fn parse(key: &str) -> Option<(TaskId, u64)> {
+        let (id, generation) = key.strip_prefix("task/")?.split_once('/')?;
+        Some((TaskId::parse(id)?, canonical_number(generation)?))
     }
 }
 
@@ -77,6 +95,20 @@ pub struct ClaimKey<'a> {
 }
 
 impl ClaimKey<'_> {
+    /// The task id, generation and minute of a `claim/<id>/<generation>/<minute>` key.
+    pub fn parse(key: &str) -> Option<(TaskId, u64, i64)> {
+        let mut parts = key.strip_prefix("claim/")?.split('/');
+        let (id, generation, minute) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let minute_ok = minute
+            .parse::<i64>()
+            .ok()
+            .filter(|m| m.to_string() == minute)?;
+        Some((TaskId::parse(id)?, canonical_number(generation)?, minute_ok))
+    }
+
     /// The same claim in another minute.
     pub fn at_minute(&self, minute: i64) -> ClaimKey<'_> {
         ClaimKey {
@@ -120,6 +152,11 @@ impl fmt::Display for LastDeadLetterId {
 }
 
 impl CounterKey for LastDeadLetterId {}
+
+/// A whole number written without leading zeros.
+fn canonical_number(text: &str) -> Option<u64> {
+    text.parse::<u64>().ok().filter(|n| n.to_string() == text)
+}
 
 /// The key `/healthz` reads.
 const HEALTH_KEY: &str = "healthz";
@@ -168,6 +205,11 @@ impl<'a> Store<'a> {
         self.kv.increment(&key.to_string(), delta)
     }
 
+    /// Removes the counter at `key`.
+    pub fn remove_counter<K: CounterKey>(&self, key: &K) -> Result<(), StoreError> {
+        self.kv.delete(&key.to_string())
+    }
+
     /// The counter at `key` (absent: 0), read without writing.
     pub fn counter<K: CounterKey>(&self, key: &K) -> Result<i64, StoreError> {
         let name = key.to_string();
@@ -178,6 +220,16 @@ impl<'a> Store<'a> {
                 what: "counter",
             }),
         }
+    }
+
+    /// Every key of the store (only the maintenance route lists keys).
+    pub fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.kv.keys()
+    }
+
+    /// Removes a key found by [`Store::keys`].
+    pub fn remove_key(&self, key: &str) -> Result<(), StoreError> {
+        self.kv.delete(key)
     }
 
     /// Whether the store answers a read.
@@ -212,6 +264,41 @@ mod tests {
             "dead-letter/42"
         );
         assert_eq!(LastDeadLetterId.to_string(), "dead-letters/last-id");
+    }
+
+    #[test]
+    fn keys_parse_back_into_what_they_name() {
+        let id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
+        assert_eq!(TaskKey::parse(&TaskKey(&id).to_string()), Some(id.clone()));
+        let archived = ArchivedTaskKey {
+            task: &id,
+            generation: 3,
+        };
+        assert_eq!(
+            ArchivedTaskKey::parse(&archived.to_string()),
+            Some((id.clone(), 3))
+        );
+        let claim = ClaimKey {
+            task: &id,
+            generation: 1,
+            minute: -5,
+        };
+        assert_eq!(
+            ClaimKey::parse(&claim.to_string()),
+            Some((id.clone(), 1, -5))
+        );
+        for other in [
+            format!("task/{id}/01"),
+            format!("claim/{id}/0"),
+            format!("claim/{id}/0/1/2"),
+            format!("claim/{id}/0/007"),
+            "task/not-an-id".to_owned(),
+            "dead-letter/1".to_owned(),
+        ] {
+            assert_eq!(TaskKey::parse(&other), None, "{other}");
+            assert_eq!(ArchivedTaskKey::parse(&other), None, "{other}");
+            assert_eq!(ClaimKey::parse(&other), None, "{other}");
+        }
     }
 
     #[test]

@@ -302,15 +302,15 @@ fn a_delivery_that_cannot_be_kept_either_is_reported_and_still_answered_503() {
 }
 
 #[test]
-fn a_failed_claim_give_back_is_reported() {
-    // The task write fails, and so does the give-back of the claim: the key then answers 409
+fn a_failed_claim_removal_is_reported() {
+    // The task write fails, and so does the removal of the claim: the key then answers 409
     // until its minutes pass, and the operator is told which key.
     let kv = TestStore {
         fail_prefix: Some("task/"),
         ..TestStore::default()
     };
-    struct FailingDecrements(TestStore);
-    impl tombstone_edge::KeyValue for FailingDecrements {
+    struct FailingClaimRemovals(TestStore);
+    impl tombstone_edge::KeyValue for FailingClaimRemovals {
         fn get(&self, key: &str) -> Result<Option<Vec<u8>>, tombstone_edge::StoreError> {
             self.0.get(key)
         }
@@ -318,16 +318,19 @@ fn a_failed_claim_give_back_is_reported() {
             self.0.set(key, value)
         }
         fn delete(&self, key: &str) -> Result<(), tombstone_edge::StoreError> {
+            if key.starts_with("claim/") {
+                return Err(tombstone_edge::StoreError::Backend("gone".into()));
+            }
             self.0.delete(key)
         }
         fn increment(&self, key: &str, delta: i64) -> Result<i64, tombstone_edge::StoreError> {
-            if delta < 0 {
-                return Err(tombstone_edge::StoreError::Backend("gone".into()));
-            }
             self.0.increment(key, delta)
         }
+        fn keys(&self) -> Result<Vec<String>, tombstone_edge::StoreError> {
+            self.0.inner.keys()
+        }
     }
-    let kv = FailingDecrements(kv);
+    let kv = FailingClaimRemovals(kv);
     let r = canonical(CANONICAL, "k-1").send(&kv, &config(&[]), at(T0));
     assert_eq!(r.status, 503);
     let task_id = tombstone_core::task_id("acme-vet", "k-1").unwrap();

@@ -2,6 +2,8 @@
 //! every authentication check. The same behaviour is tested again over real HTTP against
 //! `tombstone serve` (`host/tests/it/serve.rs`).
 
+use std::cell::Cell;
+
 use base64::Engine;
 use ed25519_dalek::Signer;
 use serde_json::{json, Value};
@@ -26,7 +28,16 @@ fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() 
         first.header("location"),
         Some(format!("/api/v1/tasks/{task_id}").as_str())
     );
-    assert_eq!(kv.writes.get(), 2, "one claim and one task write");
+    assert_eq!(
+        kv.writes.get(),
+        3,
+        "the claim, the task, and the claim's removal"
+    );
+    assert_eq!(
+        kv.keys(),
+        [format!("task/{task_id}")],
+        "no claim outlives its delivery"
+    );
 
     // A reformatted retry a minute later is the same deletion: the first response, no write.
     let retry = r#"{ "invoices": [ { "clinic_id": "clinic-1", "invoice_id": "inv-1" } ] }"#;
@@ -35,7 +46,7 @@ fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() 
     let mut expected = body.clone();
     expected["status"] = json!("duplicate");
     assert_eq!(again.body_json(), expected);
-    assert_eq!(kv.writes.get(), 2, "a duplicate writes nothing");
+    assert_eq!(kv.writes.get(), 3, "a duplicate writes nothing");
 
     let task = get(&format!("/api/v1/tasks/{task_id}")).send(&kv, &cfg, later(61));
     assert_eq!(task.status, 200);
@@ -93,7 +104,7 @@ fn another_body_with_the_same_key_is_refused_until_the_retention_ends() {
 }
 
 #[test]
-fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_gives_its_claim_back() {
+fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_leaves_the_claim_to_its_holder() {
     let kv = TestStore::default();
     let cfg = config(&[]);
     let task_id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
@@ -107,11 +118,16 @@ fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_gives_its_claim_bac
         (409, "conflict".into())
     );
     assert_eq!(second.header("retry-after"), Some("1"));
-    assert_eq!(kv.increment(&held, 0).unwrap(), 1, "claim given back");
+    assert_eq!(
+        kv.increment(&held, 0).unwrap(),
+        2,
+        "the loser leaves the counter to its holder"
+    );
     assert!(kv.get(&format!("task/{task_id}")).unwrap().is_none());
 
     // A claim of the minute before still blocks (the first delivery may be finishing), and so
-    // does one of the minute after: whoever claims second in adjacent minutes loses.
+    // does one of the minute after: whoever claims second in adjacent minutes loses, and
+    // removes the counter it got 1 on.
     assert_eq!(
         canonical(CANONICAL, "k-1")
             .send(&kv, &cfg, later(60))
@@ -124,12 +140,114 @@ fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_gives_its_claim_bac
             .status,
         409
     );
+    assert_eq!(kv.keys(), [held], "only the held claim is left");
     // A claim left by a delivery that died blocks for at most two minutes: then the retry wins.
     let retry = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(120));
     assert_eq!(retry.status, 202);
     assert_eq!(retry.body_json()["status"], "scheduled");
     let again = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(121));
     assert_eq!(again.body_json()["status"], "duplicate");
+    // The dead delivery's counter is removed by the maintenance route once its minutes passed.
+    let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(121));
+    assert_eq!(swept.body_json()["claims_removed"], 1);
+    assert_eq!(kv.keys(), [format!("task/{task_id}")]);
+}
+
+#[test]
+fn a_holder_that_finds_the_task_stored_since_it_looked_answers_duplicate() {
+    // Between a delivery's first read and its claim, another delivery stored the task and
+    // removed its claim: the holder's second read finds it.
+    struct StoredBetween {
+        inner: TestStore,
+        first: Cell<bool>,
+    }
+    impl KeyValue for StoredBetween {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, tombstone_edge::StoreError> {
+            if key.starts_with("task/") && self.first.replace(false) {
+                return Ok(None);
+            }
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), tombstone_edge::StoreError> {
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), tombstone_edge::StoreError> {
+            self.inner.delete(key)
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, tombstone_edge::StoreError> {
+            self.inner.increment(key, delta)
+        }
+        fn keys(&self) -> Result<Vec<String>, tombstone_edge::StoreError> {
+            self.inner.inner.keys()
+        }
+    }
+    let cfg = config(&[]);
+    let kv = TestStore::default();
+    let first = canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0));
+    assert_eq!(first.body_json()["status"], "scheduled");
+    let kv = StoredBetween {
+        inner: kv,
+        first: Cell::new(true),
+    };
+    let late = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(1));
+    assert_eq!(late.body_json()["status"], "duplicate", "{late:?}");
+    assert_eq!(late.body_json()["received_at"], T0);
+    assert_eq!(kv.inner.keys().len(), 1, "{:?}", kv.inner.keys());
+}
+
+#[test]
+fn accepted_deletions_leave_their_tasks_only_and_old_tasks_expire_when_asked() {
+    let cfg = config(&[
+        ("idempotency_retention_seconds", "3600"),
+        ("task_retention_seconds", "86400"),
+    ]);
+    let kv = TestStore::default();
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{n}","clinic_id":"c"}}]}}"#);
+        let key = format!("k-{}", n % 10);
+        let org = format!("org-{}", n / 10);
+        // Every deletion three times: the first schedules, the others are duplicates.
+        for retry in 0..3 {
+            let r = post("/api/v1/invoice-deletions", body.as_bytes())
+                .header("Idempotency-Key", &key)
+                .header("X-Organization-Id", &org)
+                .send(&kv, &cfg, later(n * 10 + retry));
+            assert_eq!(r.status, 202);
+        }
+        tasks.push(format!(
+            "task/{}",
+            tombstone_core::task_id(&org, &key).unwrap()
+        ));
+    }
+    // Reused after the idempotency retention: the old task is archived, not lost.
+    let reused = post("/api/v1/invoice-deletions", OTHER_CANONICAL.as_bytes())
+        .header("Idempotency-Key", "k-0")
+        .header("X-Organization-Id", "org-0")
+        .send(&kv, &cfg, later(4000));
+    assert_eq!(reused.body_json()["status"], "scheduled");
+    tasks.push(format!("{}/0", tasks[0]));
+    tasks.sort();
+    assert_eq!(
+        kv.keys(),
+        tasks,
+        "tasks and an archived generation, nothing else"
+    );
+    // A day later the first twenty-one are older than task_retention_seconds.
+    let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(86_400 + 200));
+    assert_eq!(
+        swept.body_json(),
+        json!({"keys_scanned": 21, "claims_removed": 0, "tasks_removed": 20})
+    );
+    assert_eq!(
+        kv.keys().len(),
+        1,
+        "the reused key's newer task stays: {:?}",
+        kv.keys()
+    );
+    // task_retention_seconds may not undercut the idempotency retention.
+    let e = config(&[("task_retention_seconds", "60")]).unwrap_err();
+    assert_eq!(e.variable, "task_retention_seconds");
 }
 
 #[test]
@@ -325,8 +443,8 @@ fn bad_requests_get_problems_and_leave_no_state() {
             }
         }
     }
-    // Only the one valid request left anything behind (its claim and its task).
-    assert_eq!(kv.keys().len(), 2, "{:?}", kv.keys());
+    // Only the one valid request left anything behind: its task.
+    assert_eq!(kv.keys().len(), 1, "{:?}", kv.keys());
     let r = get("/api/v1/invoice-deletions").send(&kv, &cfg, at(T0));
     assert_eq!(r.header("allow"), Some("POST"));
 }

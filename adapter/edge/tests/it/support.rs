@@ -35,7 +35,7 @@ pub struct TestStore {
 
 impl TestStore {
     pub fn keys(&self) -> Vec<String> {
-        self.inner.keys()
+        self.inner.keys().unwrap()
     }
 
     fn write(&self, key: &str) -> Result<(), StoreError> {
@@ -62,6 +62,9 @@ impl KeyValue for TestStore {
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         self.write(key)?;
         self.inner.increment(key, delta)
+    }
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.keys()
     }
 }
 

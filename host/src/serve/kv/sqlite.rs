@@ -1,28 +1,31 @@
-//! The key-value store behind `tombstone serve`: SQLite (bundled), in the same table layout as
-//! Spin's own default store (`spin_key_value(store, key, value)`, counters as 8-byte
-//! little-endian integers), on a file so nothing is lost across restarts, or in memory.
+//! SQLite (bundled), in the same table layout as Spin's own default store (`crates/key-value-spin`:
+//! `spin_key_value(store, key, value)`, counters as 8-byte little-endian integers), on a file so
+//! nothing is lost across restarts, or in memory.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// A shared connection; every operation is one statement or one transaction, so concurrent
-/// instances see each other's writes atomically.
+use super::KvError;
+
+/// One connection shared by every request, behind a mutex: operations run one at a time, each
+/// one statement or one transaction, so concurrent requests see each other's writes atomically.
+/// (WAL mode does not add concurrency here; it makes each commit cheaper and survives a killed
+/// process with `synchronous=NORMAL`.)
 #[derive(Clone)]
 pub struct Sqlite {
     connection: Arc<Mutex<Connection>>,
-    fail_writes_to: Option<String>,
 }
 
-/// A storage failure, as text for the guest.
-pub type KvResult<T> = Result<T, String>;
+type KvResult<T> = Result<T, KvError>;
 
 impl Sqlite {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> anyhow::Result<Sqlite> {
         let connection = Connection::open(path)?;
-        // WAL: readers do not wait for the writer; NORMAL is durable across process kills.
+        // WAL with NORMAL: a commit appends to the log (no full sync per write), and what was
+        // committed survives a killed process.
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         Sqlite::init(connection)
@@ -46,28 +49,12 @@ impl Sqlite {
         )?;
         Ok(Sqlite {
             connection: Arc::new(Mutex::new(connection)),
-            fail_writes_to: None,
         })
     }
 
-    /// Fault injection for tests: every write to a key starting with `prefix` fails.
-    pub fn fail_writes_to(mut self, prefix: Option<String>) -> Sqlite {
-        self.fail_writes_to = prefix;
-        self
-    }
-
-    fn check_write(&self, key: &str) -> KvResult<()> {
-        match &self.fail_writes_to {
-            Some(prefix) if key.starts_with(prefix.as_str()) => {
-                Err("injected write failure (--fail-writes-to)".into())
-            }
-            _ => Ok(()),
-        }
-    }
-
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> KvResult<T> {
-        let mut connection = self.connection.lock().map_err(|_| "store lock poisoned")?;
-        f(&mut connection).map_err(|e| e.to_string())
+        let mut connection = self.connection.lock().map_err(|_| KvError::Poisoned)?;
+        Ok(f(&mut connection)?)
     }
 
     /// The value of a key.
@@ -81,7 +68,6 @@ impl Sqlite {
 
     /// Sets a key.
     pub fn set(&self, store: &str, key: &str, value: &[u8]) -> KvResult<()> {
-        self.check_write(key)?;
         self.with(|c| {
             c.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
@@ -94,7 +80,6 @@ impl Sqlite {
 
     /// Deletes a key.
     pub fn delete(&self, store: &str, key: &str) -> KvResult<()> {
-        self.check_write(key)?;
         self.with(|c| {
             c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
                 .execute(params![store, key])
@@ -114,7 +99,6 @@ impl Sqlite {
 
     /// Adds `delta` to the counter at `key` (absent = 0) in one transaction; the new value.
     pub fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64> {
-        self.check_write(key)?;
         let counter = self.with(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let old: Option<Vec<u8>> = tx
@@ -137,7 +121,7 @@ impl Sqlite {
             tx.commit()?;
             Ok(Some(new))
         })?;
-        counter.ok_or_else(|| "the value is not a 64-bit counter, or would overflow".into())
+        counter.ok_or_else(|| KvError::NotACounter(key.to_owned()))
     }
 
     /// Sets `key` to `new` only if it still holds `old` (`None`: absent); whether it did.
@@ -148,7 +132,6 @@ impl Sqlite {
         old: Option<&[u8]>,
         new: &[u8],
     ) -> KvResult<bool> {
-        self.check_write(key)?;
         self.with(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let current: Option<Vec<u8>> = tx
@@ -220,15 +203,5 @@ mod tests {
             "each count handed out once"
         );
         let _ = std::fs::remove_file(&dir);
-    }
-
-    #[test]
-    fn injected_failures_hit_only_their_prefix() {
-        let kv = Sqlite::in_memory()
-            .unwrap()
-            .fail_writes_to(Some("task/".into()));
-        assert!(kv.set("default", "task/1", b"x").is_err());
-        assert!(kv.set("default", "dead-letter/1", b"x").is_ok());
-        assert!(kv.get("default", "task/1").unwrap().is_none());
     }
 }

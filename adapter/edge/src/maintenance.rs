@@ -1,0 +1,77 @@
+//! `POST /api/v1/maintenance/expire` (admin): what the normal flow cannot remove itself.
+//!
+//! Every claim counter is removed by the delivery that held it, so after a normal run a
+//! deletion leaves its task (and archived generations) only. Two things remain for a periodic
+//! call (an operator's cron):
+//!
+//! - the claim of a delivery whose instance died while holding it: removed once its minute and
+//!   the next have passed (it no longer blocks anything then);
+//! - tasks older than `task_retention_seconds`, when that is set (default: kept forever).
+//!
+//! It lists every key of the store (Spin's `get-keys`), which is heavy on a large store: call it
+//! rarely (hourly, daily).
+
+use tombstone_core::idempotency::claim_minute;
+use tombstone_core::{Problem, ProblemKind, Timestamp};
+
+use crate::config::Config;
+use crate::dead_letters::RETRY_AFTER_SECONDS;
+use crate::http::Response;
+use crate::store::keys::{ArchivedTaskKey, ClaimKey, TaskKey};
+use crate::store::StoreError;
+use crate::Ctx;
+
+/// What one call removed.
+#[derive(Debug, Default, serde::Serialize)]
+struct Expired {
+    keys_scanned: usize,
+    claims_removed: usize,
+    tasks_removed: usize,
+}
+
+/// Runs the maintenance pass at `now`.
+pub(crate) fn expire(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Response {
+    match run(ctx, config, now) {
+        Ok(expired) => Response::json(200, &expired),
+        Err(e) => Response::problem(&Problem::new(ProblemKind::Unavailable, e.to_string()))
+            .with_header("retry-after", RETRY_AFTER_SECONDS),
+    }
+}
+
+fn run(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Result<Expired, StoreError> {
+    let store = ctx.store;
+    let minute = claim_minute(now.unix_seconds());
+    let mut expired = Expired::default();
+    for key in store.keys()? {
+        expired.keys_scanned += 1;
+        if let Some((_, _, claimed)) = ClaimKey::parse(&key) {
+            // A claim blocks its own minute and the next (and the one before, which is past).
+            if claimed + 1 < minute {
+                store.remove_key(&key)?;
+                expired.claims_removed += 1;
+            }
+            continue;
+        }
+        let Some(retention) = config.task_retention_seconds else {
+            continue;
+        };
+        let task = if let Some(id) = TaskKey::parse(&key) {
+            store.get(&TaskKey(&id))?
+        } else if let Some((id, generation)) = ArchivedTaskKey::parse(&key) {
+            store.get(&ArchivedTaskKey {
+                task: &id,
+                generation,
+            })?
+        } else {
+            continue;
+        };
+        if let Some(task) = task {
+            let received = task.record.response.received_at.unix_seconds();
+            if received + i64::from(retention) <= now.unix_seconds() {
+                store.remove_key(&key)?;
+                expired.tasks_removed += 1;
+            }
+        }
+    }
+    Ok(expired)
+}

@@ -1,0 +1,173 @@
+//! The key-value stores behind `tombstone serve`, as Spin 4 provides them to a component: SQLite
+//! in Spin's own layout ([`sqlite`]) or Redis as Spin's Redis store uses it ([`redis`]), chosen
+//! by Spin's runtime-config file ([`runtime_config`]).
+
+pub mod redis;
+pub mod runtime_config;
+pub mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use self::redis::Redis;
+pub use self::sqlite::Sqlite;
+
+/// A storage failure. Its text reaches the component as `error::other` (Spin's `Other(String)`).
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Redis failed or is unreachable.
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    /// Redis did not answer in time.
+    #[error("redis did not answer within {0:?}")]
+    Timeout(Duration),
+    /// An increment of a value that is not an 8-byte counter, or past `i64`.
+    #[error("the value at {0} is not a 64-bit counter, or would overflow")]
+    NotACounter(String),
+    /// A thread panicked while it held the SQLite connection.
+    #[error("the store's lock was poisoned")]
+    Poisoned,
+    /// `--fail-writes-to` (tests only).
+    #[error("injected write failure (--fail-writes-to)")]
+    Injected,
+}
+
+type KvResult<T> = Result<T, KvError>;
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Sqlite),
+    Redis(Redis),
+}
+
+/// The store every request's component instance uses. Cheap to clone.
+#[derive(Clone)]
+pub struct Kv {
+    backend: Backend,
+    description: Arc<str>,
+    fail_writes_to: Option<Arc<str>>,
+}
+
+impl Kv {
+    /// A SQLite store, described as `description` in the start-up line.
+    pub fn sqlite(store: Sqlite, description: &str) -> Kv {
+        Kv {
+            backend: Backend::Sqlite(store),
+            description: description.into(),
+            fail_writes_to: None,
+        }
+    }
+
+    /// A Redis store.
+    pub fn redis(store: Redis, description: &str) -> Kv {
+        Kv {
+            backend: Backend::Redis(store),
+            description: description.into(),
+            fail_writes_to: None,
+        }
+    }
+
+    /// Fault injection for tests: every write to a key starting with `prefix` fails.
+    pub fn fail_writes_to(mut self, prefix: Option<String>) -> Kv {
+        self.fail_writes_to = prefix.map(Into::into);
+        self
+    }
+
+    /// What the store is, for the start-up line.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn check_write(&self, key: &str) -> KvResult<()> {
+        match &self.fail_writes_to {
+            Some(prefix) if key.starts_with(&**prefix) => Err(KvError::Injected),
+            _ => Ok(()),
+        }
+    }
+
+    /// The value of `key` in the store labelled `store`.
+    pub async fn get(&self, store: &str, key: &str) -> KvResult<Option<Vec<u8>>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.get(store, key),
+            Backend::Redis(r) => r.get(key).await,
+        }
+    }
+
+    /// Sets a key.
+    pub async fn set(&self, store: &str, key: &str, value: &[u8]) -> KvResult<()> {
+        self.check_write(key)?;
+        match &self.backend {
+            Backend::Sqlite(s) => s.set(store, key, value),
+            Backend::Redis(r) => r.set(key, value).await,
+        }
+    }
+
+    /// Deletes a key.
+    pub async fn delete(&self, store: &str, key: &str) -> KvResult<()> {
+        self.check_write(key)?;
+        match &self.backend {
+            Backend::Sqlite(s) => s.delete(store, key),
+            Backend::Redis(r) => r.delete(key).await,
+        }
+    }
+
+    /// Whether a key exists.
+    pub async fn exists(&self, store: &str, key: &str) -> KvResult<bool> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.get(store, key).map(|v| v.is_some()),
+            Backend::Redis(r) => r.exists(key).await,
+        }
+    }
+
+    /// Every key of a store.
+    pub async fn keys(&self, store: &str) -> KvResult<Vec<String>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.keys(store),
+            Backend::Redis(r) => r.keys().await,
+        }
+    }
+
+    /// Adds `delta` to the counter at `key` atomically; the new value.
+    pub async fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64> {
+        self.check_write(key)?;
+        match &self.backend {
+            Backend::Sqlite(s) => s.increment(store, key, delta),
+            Backend::Redis(r) => r.increment(key, delta).await,
+        }
+    }
+
+    /// Sets `key` to `new` only if it still holds `old` (`None`: absent); whether it did.
+    pub async fn compare_and_swap(
+        &self,
+        store: &str,
+        key: &str,
+        old: Option<&[u8]>,
+        new: &[u8],
+    ) -> KvResult<bool> {
+        self.check_write(key)?;
+        match &self.backend {
+            Backend::Sqlite(s) => s.compare_and_swap(store, key, old, new),
+            Backend::Redis(r) => r.compare_and_swap(key, old, new).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn injected_failures_hit_only_their_prefix() {
+        let kv =
+            Kv::sqlite(Sqlite::in_memory().unwrap(), "memory").fail_writes_to(Some("task/".into()));
+        assert!(matches!(
+            kv.set("default", "task/1", b"x").await,
+            Err(KvError::Injected)
+        ));
+        assert!(kv.set("default", "dead-letter/1", b"x").await.is_ok());
+        assert!(kv.get("default", "task/1").await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,365 @@
+//! Many instances, one truth: several `tombstone serve` processes on one real Redis (Debian's
+//! `redis-server`, started here on a loopback port; `.ci/run` installs it), configured with
+//! Spin's runtime-config file as `spin up` would be.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A `redis-server` with an append-only file synced on every write, so a SIGKILL loses nothing
+/// it acknowledged.
+struct RedisServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    fn start(name: &str) -> RedisServer {
+        let dir = scratch(&format!("redis-{name}"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        RedisServer::start_in(dir, free_port())
+    }
+
+    fn start_in(dir: PathBuf, port: u16) -> RedisServer {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server package; scripts/setup.sh installs it)");
+        let server = RedisServer { child, port, dir };
+        let started = Instant::now();
+        while server.connection().is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// SIGKILL, then a new server on the same port and files.
+    fn kill(mut self) -> (PathBuf, u16) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        (self.dir.clone(), self.port)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn connection(&self) -> redis::RedisResult<redis::Connection> {
+        redis::Client::open(self.url())?.get_connection()
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query(&mut self.connection().unwrap())
+            .unwrap();
+        keys.sort();
+        keys
+    }
+
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        redis::cmd("GET")
+            .arg(key)
+            .query(&mut self.connection().unwrap())
+            .unwrap()
+    }
+
+    /// Spin's runtime-config file pointing the `default` store at this server.
+    fn runtime_config(&self) -> PathBuf {
+        let file = self.dir.join("runtime-config.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+                self.url()
+            ),
+        )
+        .unwrap();
+        file
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `tombstone serve` on the Redis of `config`, at `listen`.
+fn instance(listen: &str, config: &std::path::Path) -> Server {
+    Server::spawn(listen, &["--runtime-config", config.to_str().unwrap()])
+}
+
+fn body_of(key: &str) -> String {
+    format!(r#"{{"invoices":[{{"invoice_id":"inv-{key}","clinic_id":"clinic-1"}}]}}"#)
+}
+
+/// What one delivery got: `scheduled`, `duplicate`, `conflict`, `unavailable`, or another status.
+fn outcome(reply: &Reply) -> String {
+    match reply.status {
+        200 | 202 => reply.json()["status"].as_str().unwrap().to_owned(),
+        409 => "conflict".into(),
+        503 => {
+            assert_eq!(reply.problem().1, "unavailable");
+            assert!(reply.headers.contains_key("retry-after"));
+            "unavailable".into()
+        }
+        other => format!("status {other}"),
+    }
+}
+
+/// Sends `key`'s deletion to the server at `addr`; `None` when it is not there (killed).
+fn deliver(addr: &str, key: &str) -> Option<Reply> {
+    try_request(
+        addr,
+        "POST",
+        "/api/v1/invoice-deletions",
+        &[
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", key),
+            ("X-Organization-Id", "acme-vet"),
+        ],
+        body_of(key).as_bytes(),
+    )
+    .ok()
+}
+
+#[test]
+fn one_deletion_sent_100_times_over_2_and_4_instances_is_scheduled_once() {
+    for n in [2, 4] {
+        let redis = RedisServer::start(&format!("one-key-{n}"));
+        let config = redis.runtime_config();
+        let servers: Vec<Server> = (0..n).map(|_| instance("127.0.0.1:0", &config)).collect();
+        let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
+        let key = format!("one-key-{n}");
+        let threads: Vec<_> = (0..100)
+            .map(|i| {
+                let addr = addrs[i % n].clone();
+                let key = key.clone();
+                std::thread::spawn(move || outcome(&post_to(&addr, &key, &body_of(&key))))
+            })
+            .collect();
+        let outcomes: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let count = |what: &str| outcomes.iter().filter(|o| *o == what).count();
+        let (scheduled, duplicate, conflict) =
+            (count("scheduled"), count("duplicate"), count("conflict"));
+        println!(
+            "redis, {n} instances: 100 deliveries of one key: {scheduled} scheduled, \
+             {duplicate} duplicate, {conflict} conflict"
+        );
+        assert_eq!(scheduled, 1, "{outcomes:?}");
+        assert_eq!(scheduled + duplicate + conflict, 100, "{outcomes:?}");
+        let task_id = tombstone_core::task_id("acme-vet", &key).unwrap();
+        assert_eq!(
+            redis.keys(),
+            [format!("task/{task_id}")],
+            "one task, no claim left"
+        );
+        // Every later retry, on any instance, is that task's duplicate.
+        for addr in &addrs {
+            assert_eq!(outcome(&post_to(addr, &key, &body_of(&key))), "duplicate");
+        }
+    }
+}
+
+#[test]
+fn accepted_deletions_leave_their_tasks_only_in_redis() {
+    let redis = RedisServer::start("bounded");
+    let config = redis.runtime_config();
+    let servers: Vec<Server> = (0..2).map(|_| instance("127.0.0.1:0", &config)).collect();
+    for round in 0..3 {
+        for i in 0..30 {
+            let key = format!("bounded-{i}");
+            let r = post_to(&servers[(i + round) % 2].addr, &key, &body_of(&key));
+            assert_eq!(r.status, 202);
+        }
+    }
+    let keys = redis.keys();
+    assert_eq!(keys.len(), 30, "30 deletions, 90 deliveries: {keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("task/")), "{keys:?}");
+    // Spin's Redis store keeps counters as INCRBY's decimal text; none is left.
+    assert!(!keys.iter().any(|k| k.starts_with("claim/")));
+}
+
+#[test]
+fn a_mixed_load_over_three_instances_survives_one_killed_and_restarted() {
+    let redis = RedisServer::start("mixed");
+    let config = redis.runtime_config();
+    let listens: Vec<String> = (0..3)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let servers: Arc<Mutex<Vec<Option<Server>>>> = Arc::new(Mutex::new(
+        listens.iter().map(|l| Some(instance(l, &config))).collect(),
+    ));
+    // 8 senders, 60 deliveries each, over 40 keys: every key is sent about 12 times, to every
+    // instance, concurrently.
+    let answers = Arc::new(Mutex::new(Vec::<(String, Option<Value>)>::new()));
+    let senders: Vec<_> = (0..8)
+        .map(|t| {
+            let listens = listens.clone();
+            let answers = answers.clone();
+            std::thread::spawn(move || {
+                for i in 0..60 {
+                    let key = format!("mixed-{}", (t * 7 + i) % 40);
+                    let addr = &listens[(t + i) % 3];
+                    let reply = deliver(addr, &key);
+                    let value = reply.filter(|r| r.status == 202).map(|r| r.json());
+                    answers.lock().unwrap().push((key, value));
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            })
+        })
+        .collect();
+    // Mid-load: SIGKILL the second instance, and start it again on its address.
+    while answers.lock().unwrap().len() < 120 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    servers.lock().unwrap()[1].take().unwrap().kill();
+    std::thread::sleep(Duration::from_millis(300));
+    servers.lock().unwrap()[1] = Some(instance(&listens[1], &config));
+    for s in senders {
+        s.join().unwrap();
+    }
+    let answers = answers.lock().unwrap().clone();
+    let mut scheduled: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (key, value) in &answers {
+        if let Some(v) = value.as_ref().filter(|v| v["status"] == "scheduled") {
+            scheduled.entry(key.clone()).or_default().push(v.clone());
+        }
+    }
+    let unanswered = answers.iter().filter(|(_, v)| v.is_none()).count();
+    println!(
+        "redis, 3 instances, one killed and restarted: {} deliveries, {} keys scheduled, \
+         {unanswered} not accepted (killed instance, conflicts)",
+        answers.len(),
+        scheduled.len()
+    );
+    for (key, firsts) in &scheduled {
+        assert_eq!(firsts.len(), 1, "{key} was scheduled twice: {firsts:?}");
+        let task_id = firsts[0]["task_id"].as_str().unwrap();
+        let stored = redis
+            .get(&format!("task/{task_id}"))
+            .unwrap_or_else(|| panic!("{key} was answered scheduled but is not stored"));
+        let stored: Value = serde_json::from_slice(&stored).unwrap();
+        assert_eq!(
+            stored["response"]["received_at"], firsts[0]["received_at"],
+            "{key}"
+        );
+    }
+    // Every duplicate answer names the one task its key has.
+    for (key, value) in &answers {
+        if let Some(v) = value.as_ref().filter(|v| v["status"] == "duplicate") {
+            assert_eq!(v["received_at"], scheduled[key][0]["received_at"], "{key}");
+        }
+    }
+    let tasks = redis
+        .keys()
+        .into_iter()
+        .filter(|k| k.starts_with("task/"))
+        .count();
+    assert_eq!(
+        tasks,
+        scheduled.len(),
+        "one task per scheduled key, and no other"
+    );
+}
+
+#[test]
+fn redis_restarted_mid_load_loses_no_acknowledged_deletion() {
+    let redis = RedisServer::start("restart");
+    let config = redis.runtime_config();
+    let servers: Vec<Server> = (0..2).map(|_| instance("127.0.0.1:0", &config)).collect();
+    let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
+    let answers = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let (answers, stop) = (answers.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let key = format!("restart-{i}");
+                let reply = post_to(&addrs[i % 2], &key, &body_of(&key));
+                answers.lock().unwrap().push((key, outcome(&reply)));
+                i += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let wait_for = |n: usize| {
+        while answers.lock().unwrap().len() < n {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_for(40);
+    let (dir, port) = redis.kill();
+    let outage_from = answers.lock().unwrap().len();
+    std::thread::sleep(Duration::from_millis(1500));
+    let redis = RedisServer::start_in(dir, port);
+    let back_at = answers.lock().unwrap().len();
+    // Served again, without restarting an instance.
+    let started = Instant::now();
+    while !answers.lock().unwrap()[back_at..]
+        .iter()
+        .any(|(_, o)| o == "scheduled")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "never served again"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let now = answers.lock().unwrap().len();
+    wait_for(now + 20);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    sender.join().unwrap();
+    let answers = answers.lock().unwrap().clone();
+    let during = &answers[outage_from..back_at];
+    assert!(!during.is_empty());
+    assert!(
+        during.iter().all(|(_, o)| o == "unavailable"),
+        "during the outage: {during:?}"
+    );
+    let mut acknowledged = 0;
+    for (key, o) in &answers {
+        assert!(o == "scheduled" || o == "unavailable", "{key}: {o}");
+        if o == "scheduled" {
+            acknowledged += 1;
+            let task_id = tombstone_core::task_id("acme-vet", key).unwrap();
+            assert!(
+                redis.get(&format!("task/{task_id}")).is_some(),
+                "{key} was acknowledged, then lost"
+            );
+        }
+    }
+    println!(
+        "redis restarted mid-load: {} deliveries, {acknowledged} acknowledged and all stored, \
+         {} answered 503 during the outage",
+        answers.len(),
+        during.len()
+    );
+}
