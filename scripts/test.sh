@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 step "format"
 cargo fmt --all -- --check
@@ -51,3 +51,4 @@ for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
 url="$(sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$log")/playground/"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && PLAYGROUND_URL="$url" npm test)
 echo "screenshots: target/playground.png, target/playground-problem.png"
+step "done"
