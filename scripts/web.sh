@@ -26,8 +26,10 @@ scripts/web/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers -o $r
 # per source, and the broken ones. index.json lists them for the page's picker.
 rm -rf www/examples
 mkdir -p www/examples
-for dir in mercoa willsuite highlevel canonical invalid; do
-  cp -r "tests/conformance/payloads/$dir" www/examples/
+# Every folder of sample payloads (one per source, and the broken ones); not the generated
+# limit payloads.
+for dir in tests/conformance/payloads/*/; do
+  [ "$(basename "$dir")" = limits ] || cp -r "$dir" www/examples/
 done
 (cd www/examples && find . -type f -name '*.json' | sed 's|^\./||' | sort |
   python3 -c 'import json, sys; print(json.dumps([l.strip() for l in sys.stdin], indent=1))' \

@@ -7,7 +7,9 @@
 //   convertJson(bytes, context) → the same as its exact JSON text (what every runtime prints)
 //   detect(bytes) → 'mercoa' | 'willsuite' | 'highlevel' | 'canonical' | undefined
 //   taskId(organizationId, idempotencyKey) → {task_id} | {problem}
-//   schema(name) → object | undefined; schemaNames() → string[]; sourceSchema(source) → name
+//   schema(name) → object | undefined; schemaNames() → string[]
+//   schemaFor(bytes, source?) → the name of the schema the payload is held to | undefined
+//   sources() → [{name, displayName}], every source in detection order
 import init, * as wasm from './pkg/tombstone_web.js';
 
 /** Resolves once the module is compiled and instantiated. */
@@ -22,4 +24,5 @@ export const detect = (payload) => wasm.detect(bytes(payload));
 export const taskId = (organizationId, idempotencyKey) => wasm.taskId(organizationId, idempotencyKey);
 export const schema = (name) => wasm.schema(name);
 export const schemaNames = () => wasm.schemaNames();
-export const sourceSchema = (source) => wasm.sourceSchema(source);
+export const schemaFor = (payload, source) => wasm.schemaFor(bytes(payload), source);
+export const sources = () => wasm.sources();

@@ -42,7 +42,8 @@ const contextInputs = {
 
 // A demo key for canonical examples (a canonical request must carry its own key): the SPEC's.
 const DEMO_KEY = '5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59';
-const GROUPS = { mercoa: 'Mercoa', willsuite: 'WillSuite', highlevel: 'HighLevel', canonical: 'Canonical', invalid: 'Broken' };
+// Example groups, named after the sources (the core's list) and the broken ones; filled at start.
+const GROUPS = {};
 
 /** The delivery context from the inputs, in the core's RawContext shape. */
 export function context() {
@@ -67,7 +68,7 @@ export function update() {
   const detected = text.trim() === '' ? undefined : adapter.detect(text);
   ui.detected.textContent = detected ? `detected: ${detected}` : text.trim() === '' ? '' : 'detected: none';
   ui.detected.dataset.source = detected ?? '';
-  renderSchema(ui.source.value === 'auto' ? detected : ui.source.value);
+  renderSchema(text);
   clearInvalid();
   // The core takes a whole number of seconds; anything else is flagged here and left out.
   if (!/^\d*$/.test(ui.delay.value.trim()) || ui.delay.validity.badInput) ui.delay.setAttribute('aria-invalid', 'true');
@@ -191,8 +192,8 @@ export function curl(c, body = c.request.body) {
   ].join('\n');
 }
 
-function renderSchema(source) {
-  const name = source ? adapter.sourceSchema(source) : undefined;
+function renderSchema(text) {
+  const name = text.trim() === '' ? undefined : adapter.schemaFor(text, ui.source.value);
   ui.schemaSummary.textContent = name ? `JSON Schema: ${name}` : 'JSON Schema (no source detected)';
   ui.schema.textContent = name ? JSON.stringify(adapter.schema(name), null, 2) : '';
 }
@@ -353,8 +354,22 @@ function wire() {
   new ResizeObserver(syncScroll).observe(ui.payload);
 }
 
+/** The source menu and the example groups, from the core's list of sources. */
+function listSources() {
+  for (const { name, displayName } of adapter.sources()) {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = displayName;
+    ui.source.append(option);
+    GROUPS[name] = displayName;
+  }
+  GROUPS.invalid = 'Broken';
+}
+
 async function main() {
-  await Promise.all([adapter.ready, loadExamples()]);
+  await adapter.ready;
+  listSources();
+  await loadExamples();
   wire();
   update();
   document.documentElement.dataset.ready = 'true';

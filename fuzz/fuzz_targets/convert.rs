@@ -17,9 +17,10 @@ fuzz_target!(|data: &[u8]| {
         OrganizationId::new("fuzz-org").unwrap(),
         Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
     );
-    ctx.source = match selector % 5 {
+    // One choice per source, and auto: a new source is fuzzed without a change here.
+    ctx.source = match usize::from(selector) % (Source::ALL.len() + 1) {
         0 => None,
-        n => Some(Source::ALL[usize::from(n - 1)]),
+        n => Some(Source::ALL[n - 1]),
     };
     if selector & 0x01 != 0 {
         ctx.idempotency_key = Some(IdempotencyKey::new("fuzz-key").unwrap());
@@ -30,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()));
             let body = conversion.request.to_json();
             let mut again_ctx = ctx.clone();
-            again_ctx.source = Some(Source::Canonical);
+            again_ctx.source = Some(Source::CANONICAL);
             again_ctx.idempotency_key = Some(conversion.idempotency_key.clone());
             let again = convert(body.as_bytes(), &again_ctx).expect("a canonical body re-converts");
             assert_eq!(again.request, conversion.request);

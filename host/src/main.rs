@@ -44,7 +44,7 @@ enum Command {
     },
     /// Print an embedded JSON Schema (without NAME: list the names).
     Schema {
-        /// canonical-request, canonical-response, mercoa, willsuite or highlevel.
+        /// A schema's name (`tombstone schema` lists them).
         name: Option<String>,
     },
     /// Run the ingestion service: the Spin component in wasmtime, with Spin's key-value store
@@ -140,9 +140,9 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
 
 #[derive(clap::Args)]
 struct ConvertArgs {
-    /// Which format the payload is in; auto detects it.
-    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
-    source: SourceArg,
+    /// Which format the payload is in: auto detects it, or a source's name forces it.
+    #[arg(long, default_value = "auto", value_parser = source_names())]
+    source: String,
     /// Organization id (X-Organization-Id).
     #[arg(long)]
     org: String,
@@ -171,25 +171,10 @@ struct ConvertArgs {
     file: String,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum SourceArg {
-    Auto,
-    Canonical,
-    Mercoa,
-    Willsuite,
-    Highlevel,
-}
-
-impl SourceArg {
-    fn name(self) -> &'static str {
-        match self {
-            SourceArg::Auto => "auto",
-            SourceArg::Canonical => "canonical",
-            SourceArg::Mercoa => "mercoa",
-            SourceArg::Willsuite => "willsuite",
-            SourceArg::Highlevel => "highlevel",
-        }
-    }
+/// `auto` and every source's name: the values `--source` takes.
+fn source_names() -> clap::builder::PossibleValuesParser {
+    let names = std::iter::once("auto").chain(tombstone_core::Source::ALL.iter().map(|s| s.name()));
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -241,13 +226,13 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 None => Outcome::Rejected("unknown".to_owned()),
             })
         }
-        Command::Schema { name: None } => Ok(Outcome::Output(schemas::NAMES.join("\n"))),
+        Command::Schema { name: None } => Ok(Outcome::Output(schemas::names().join("\n"))),
         Command::Schema { name: Some(name) } => tombstone_core::schema(&name)
             .map(|text| Outcome::Output(text.trim_end().to_owned()))
             .ok_or_else(|| {
                 format!(
                     "no schema called {name:?}; the schemas are: {}",
-                    schemas::NAMES.join(", ")
+                    schemas::names().join(", ")
                 )
             }),
     }
@@ -259,7 +244,7 @@ fn run_convert(args: ConvertArgs) -> Result<Outcome, String> {
         organization_id: Some(args.org),
         clinic_id: args.clinic,
         idempotency_key: args.idempotency_key,
-        source: Some(args.source.name().to_owned()),
+        source: Some(args.source),
         received_at: Some(args.received_at.unwrap_or_else(now)),
         delay_seconds: Some(args.delay),
     };

@@ -18,9 +18,7 @@ mod bindings {
     });
 }
 
-pub use bindings::{
-    Context as WitContext, Conversion as WitConversion, Problem as WitProblem, Source as WitSource,
-};
+pub use bindings::{Context as WitContext, Conversion as WitConversion, Problem as WitProblem};
 
 /// File name of the component artifact (`cargo run --release -p xtask -- plugin` writes it to
 /// `target/wasm/`).
@@ -114,11 +112,8 @@ impl PluginInstance {
     }
 
     /// The detected source's name, if any.
-    pub fn detect(&mut self, payload: &[u8]) -> anyhow::Result<Option<&'static str>> {
-        Ok(self
-            .adapter
-            .call_detect(&mut self.store, payload)?
-            .map(source_name))
+    pub fn detect(&mut self, payload: &[u8]) -> anyhow::Result<Option<String>> {
+        Ok(self.adapter.call_detect(&mut self.store, payload)?)
     }
 
     /// The task id of an organization and an idempotency key.
@@ -143,15 +138,6 @@ pub fn outcome_json(outcome: &Outcome) -> &str {
     match outcome {
         Ok(conversion) => &conversion.json,
         Err(problem) => &problem.json,
-    }
-}
-
-fn source_name(source: WitSource) -> &'static str {
-    match source {
-        WitSource::Canonical => "canonical",
-        WitSource::Mercoa => "mercoa",
-        WitSource::Willsuite => "willsuite",
-        WitSource::Highlevel => "highlevel",
     }
 }
 

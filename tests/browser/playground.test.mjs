@@ -110,7 +110,7 @@ test('the page loads from loopback without errors, quickly, and serves wasm as a
   assert.equal(await page.textContent('#result'), 'Paste a payload, drop a file, or choose an example.');
   // Every example the picker offers is there: one folder per source, and the broken ones.
   const options = await page.$$eval('#example option', (os) => os.map((o) => o.value).filter(Boolean));
-  for (const dir of ['mercoa', 'willsuite', 'highlevel', 'canonical', 'invalid']) {
+  for (const dir of [...sampleDirs, 'invalid']) {
     assert.ok(options.some((o) => o.startsWith(`${dir}/`)), `no ${dir} example in ${options}`);
   }
   assert.deepEqual(problems, []);
@@ -119,7 +119,8 @@ test('the page loads from loopback without errors, quickly, and serves wasm as a
 
 // The shared samples: every payload of the table's sample folders, each with the first case that
 // uses it (its context typed into the inputs).
-const sampleDirs = ['mercoa', 'willsuite', 'highlevel', 'canonical'];
+// One folder per source (a new source's samples come with it), not the broken or limit ones.
+const sampleDirs = readdirSync(join(conformance, 'payloads')).filter((d) => !['invalid', 'limits'].includes(d)).sort();
 const samples = sampleDirs.flatMap((dir) =>
   readdirSync(join(conformance, 'payloads', dir))
     .filter((n) => n.endsWith('.json'))
@@ -209,7 +210,10 @@ test('detect, taskId and schema through the page module', async () => {
       names: a.schemaNames(),
       title: a.schema('canonical-request').title,
       missing: a.schema('nope') ?? null,
-      sourceSchema: a.sourceSchema('canonical'),
+      sources: a.sources(),
+      schemaForInvoice: a.schemaFor('{"webhook_type":"case_invoice.deleted"}'),
+      schemaForcedItem: a.schemaFor('{"webhook_type":"case_invoice.deleted"}', 'mercoa'),
+      schemaForNothing: a.schemaFor('{}') ?? null,
       // A context that is not the table's shape is the caller's bug: it throws.
       thrown: (() => {
         try {
@@ -226,10 +230,14 @@ test('detect, taskId and schema through the page module', async () => {
   assert.deepStrictEqual(got.taskId, { task_id: 'af21b766d45b4c34ca723bc58150576076ef60b696347568de1f63d4b2220b60' });
   assert.equal(got.bad.problem.type, 'urn:tombstone:problem:invalid-header');
   assert.equal(got.bad.problem.errors[0].pointer, '/header/X-Organization-Id');
-  assert.deepStrictEqual(got.names, ['canonical-request', 'canonical-response', 'mercoa', 'willsuite', 'highlevel']);
+  assert.deepStrictEqual(got.names, ['mercoa', 'willsuite', 'willsuite-invoice', 'highlevel', 'canonical-request', 'canonical-response']);
+  assert.deepStrictEqual(got.sources.map((s) => s.name), ['mercoa', 'willsuite', 'highlevel', 'canonical']);
+  assert.equal(got.sources[1].displayName, 'WillSuite');
   assert.ok(got.title.startsWith('Invoice deletions request'));
   assert.equal(got.missing, null);
-  assert.equal(got.sourceSchema, 'canonical-request');
+  assert.equal(got.schemaForInvoice, 'willsuite-invoice');
+  assert.equal(got.schemaForcedItem, 'mercoa');
+  assert.equal(got.schemaForNothing, null);
   assert.match(got.thrown, /unknown field `organizationId`/);
   await context.close();
 });

@@ -16,7 +16,9 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAMESPACE = uuid.UUID("13e7f5ba-b182-57f9-be3d-c73b47ad3873")
-EVENTS = {"mercoa": "invoice.deleted", "willsuite": "case_invoice_item.deleted", "highlevel": "InvoiceDelete"}
+# The deletion events each source sends (the first is the one a forced payload is held to).
+EVENTS = {"mercoa": ["invoice.deleted"], "willsuite": ["case_invoice_item.deleted", "case_invoice.deleted"],
+          "highlevel": ["InvoiceDelete"]}
 STATUS = {"request-timeout": 408, "invalid-json": 400, "missing-header": 400, "invalid-header": 400, "unsupported-media-type": 415,
           "payload-too-large": 413, "unknown-format": 422, "validation": 422, "unmappable": 422,
           "idempotency-key-reuse": 422, "conflict": 409, "unauthorized": 401}
@@ -49,7 +51,7 @@ def detect(p):
         return None
     if p.get("eventType") == "invoice.deleted":
         return "mercoa"
-    if p.get("webhook_type") == "case_invoice_item.deleted":
+    if p.get("webhook_type") in EVENTS["willsuite"]:
         return "willsuite"
     if p.get("type") == "InvoiceDelete" or ("type" not in p and isinstance(p.get("_id"), str) and isinstance(p.get("altType"), str)):
         return "highlevel"
@@ -90,6 +92,14 @@ def expected_body(source, p, clinic_ctx):
         if client:
             entry["client_id"] = client
         return {"invoices": [entry]}, inv["id"].strip(), warnings
+    if source == "willsuite" and p.get("webhook_type") == "case_invoice.deleted":
+        # A whole invoice: one invoices entry, no client; its items go with it (not as lines), and
+        # an item naming another invoice is an id-mismatch warning.
+        invoice_id = p["invoice_data"]["id"].strip()
+        for i, item in enumerate(p["invoice_items_data"]):
+            if str(item.get("case_invoice_id", "")).strip() != invoice_id:
+                warnings.append((f"/invoice_items_data/{i}/case_invoice_id", "id-mismatch"))
+        return {"invoices": [{"invoice_id": invoice_id, "clinic_id": clinic_ctx}]}, invoice_id, warnings
     if source == "willsuite":
         item = p["invoice_item_data"]
         invoice_data_id = get(p, "invoice_data", "id")
@@ -158,7 +168,8 @@ def check(name, case):
         assert got == warnings, f"warnings {got} != {warnings}"
         key = ctx.get("idempotency_key")
         if key is None:
-            key = str(uuid.uuid5(NAMESPACE, f"{source}:{EVENTS[source]}:{event_id}"))
+            event = p.get("webhook_type") if source == "willsuite" else EVENTS[source][0]
+            key = str(uuid.uuid5(NAMESPACE, f"{source}:{event}:{event_id}"))
         else:
             key = header_key(key)
         headers = c["request"]["headers"]
@@ -195,7 +206,7 @@ def check(name, case):
             values = set()
         values |= {v for k, v in ctx.items() if isinstance(v, str) and k not in ("source",)}
         texts = [prob["detail"]] + [e["message"] for e in prob["errors"]]
-        vocabulary = set(EVENTS.values())  # messages name the supported events on purpose
+        vocabulary = {e for events in EVENTS.values() for e in events}  # messages name the events on purpose
         for v in values - vocabulary:
             if len(v) >= 4 and v.strip():
                 for t in texts:
@@ -213,7 +224,9 @@ def spec_vectors():
     assert task("acme-vet", "a") == "213a2970896a520fbdc8baef026abc1c51866ccac85b7599cae454f89bc4748a"
     for name, key in [("mercoa:invoice.deleted:in_26e7b5d3-a739-4b23-9ad9-6aaa085f47a9", "b1ba9d54-65e6-5911-b649-a53c18671e8f"),
                       ("willsuite:case_invoice_item.deleted:05a4a551-4333-4927-9406-a7381c3ed957", "e438475c-d3a4-577b-a2fa-65ca043d2dc1"),
-                      ("highlevel:InvoiceDelete:6578278e879ad2646715ba9c", "1a6f642d-893c-5e2b-b138-8ad6b135547b")]:
+                      ("highlevel:InvoiceDelete:6578278e879ad2646715ba9c", "1a6f642d-893c-5e2b-b138-8ad6b135547b"),
+                      # issue 13: WillSuite's whole-invoice deletion
+                      ("willsuite:case_invoice.deleted:510634bd-da51-448b-b06a-ab998e10670c", "b88a798e-f906-55a1-962e-66b1741a25a1")]:
         assert str(uuid.uuid5(NAMESPACE, name)) == key, name
     assert header_key('"abc"') == header_key("abc") == header_key(" abc\t") == "abc"
     assert header_key('"a\\"b"') == 'a"b'

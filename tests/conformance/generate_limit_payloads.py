@@ -54,6 +54,16 @@ def canonical(n_invoices, n_lines=0):
     }
 
 
+def willsuite_invoice(n_items):
+    """A WillSuite case_invoice.deleted with `n_items` minimal items: the invoice and its lines
+    count as 1 + n_items entries."""
+    return {
+        "webhook_type": "case_invoice.deleted",
+        "invoice_data": {"id": "inv-limits"},
+        "invoice_items_data": [{"id": f"item-{i:05d}", "case_invoice_id": "inv-limits"} for i in range(n_items)],
+    }
+
+
 def nested(depth):
     """A Mercoa deletion whose unknown property `x` nests so that the whole document is `depth` deep."""
     inner = {}
@@ -71,6 +81,8 @@ def main():
         "canonical-750kib-plus-1.json": write("canonical-750kib-plus-1.json", padded(canonical(1, 1), CANONICAL_MAX + 1)),
         "canonical-5000-entries.json": write("canonical-5000-entries.json", json.dumps(canonical(2500, 2500), separators=(",", ":"))),
         "canonical-5001-entries.json": write("canonical-5001-entries.json", json.dumps(canonical(2500, 2501), separators=(",", ":"))),
+        "willsuite-invoice-4999-items.json": write("willsuite-invoice-4999-items.json", json.dumps(willsuite_invoice(4999), separators=(",", ":"))),
+        "willsuite-invoice-5000-items.json": write("willsuite-invoice-5000-items.json", json.dumps(willsuite_invoice(5000), separators=(",", ":"))),
         "mercoa-depth-64.json": write("mercoa-depth-64.json", json.dumps(nested(64), separators=(",", ":"))),
         "mercoa-depth-65.json": write("mercoa-depth-65.json", json.dumps(nested(65), separators=(",", ":"))),
     }

@@ -64,7 +64,7 @@ fn strings(v: &Value) -> Vec<String> {
 /// The shared sample payloads (each provider's and canonical), parsed.
 fn samples() -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    for dir in ["mercoa", "willsuite", "highlevel", "canonical"] {
+    for dir in Source::ALL.iter().map(|s| s.name()) {
         let path = tombstone_tests::conformance_dir()
             .join("payloads")
             .join(dir);
@@ -187,8 +187,8 @@ proptest! {
     #[test]
     fn any_valid_canonical_request_converts_to_itself(body in canonical_request(), forced in any::<bool>()) {
         let bytes = serde_json::to_vec(&body).unwrap();
-        let conversion = convert(&bytes, &ctx(forced.then_some(Source::Canonical))).unwrap();
-        prop_assert_eq!(conversion.source, Source::Canonical);
+        let conversion = convert(&bytes, &ctx(forced.then_some(Source::CANONICAL))).unwrap();
+        prop_assert_eq!(conversion.source, Source::CANONICAL);
         let out: Value = serde_json::from_str(&conversion.request.to_json()).unwrap();
         prop_assert_eq!(&out, &body);
         // And it is a fixed point.
@@ -201,9 +201,7 @@ proptest! {
     #[test]
     fn mutated_samples_convert_consistently_or_fail_with_a_clean_problem(
         (sample, payload) in mutated_sample(),
-        forced in proptest::option::of(prop_oneof![
-            Just(Source::Mercoa), Just(Source::WillSuite), Just(Source::HighLevel), Just(Source::Canonical)
-        ]),
+        forced in proptest::option::of(proptest::sample::select(Source::ALL)),
     ) {
         let mut c = ctx(forced);
         c.clinic_id = Some(tombstone_core::EntityId::new("clinic-from-context").unwrap());
@@ -213,7 +211,7 @@ proptest! {
                 // A conversion is a valid canonical request that re-converts to itself.
                 let body = conversion.request.to_json();
                 prop_assert!(conversion.request.entries() >= 1, "{sample}");
-                let again = convert(body.as_bytes(), &ctx(Some(Source::Canonical))).unwrap();
+                let again = convert(body.as_bytes(), &ctx(Some(Source::CANONICAL))).unwrap();
                 prop_assert_eq!(&again.request, &conversion.request, "{}", sample);
                 prop_assert_eq!(
                     conversion.task_id,
@@ -230,7 +228,10 @@ proptest! {
                 // Messages name places, never values (a value of 12+ characters is distinctive
                 // enough not to appear in a message by chance; the supported events' names
                 // appear in messages on purpose).
-                let events = ["invoice.deleted", "case_invoice_item.deleted", "InvoiceDelete"];
+                let events: Vec<&str> = Source::ALL
+                    .iter()
+                    .flat_map(|s| s.events().iter().map(|e| e.name))
+                    .collect();
                 for value in strings(&payload) {
                     if value.trim().chars().count() >= 12 && !events.contains(&value.as_str()) {
                         prop_assert!(

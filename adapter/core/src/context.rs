@@ -118,10 +118,11 @@ impl RawContext {
             Some(name) => match Source::from_name(name) {
                 Some(source) => Some(source),
                 None => {
+                    let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
                     invalid.push(FieldError::new(
                         "/context/source",
                         "enum",
-                        "source must be one of auto, canonical, mercoa, willsuite, highlevel",
+                        format!("source must be one of auto, {}", names.join(", ")),
                     ));
                     None
                 }

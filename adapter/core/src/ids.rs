@@ -313,6 +313,14 @@ mod tests {
                 "6578278e879ad2646715ba9c",
                 "1a6f642d-893c-5e2b-b138-8ad6b135547b",
             ),
+            // WillSuite's whole-invoice deletion (issue 13), computed independently with
+            // Python's uuid.uuid5 (tests/conformance/check_table.py checks the same vector).
+            (
+                "willsuite",
+                "case_invoice.deleted",
+                "510634bd-da51-448b-b06a-ab998e10670c",
+                "b88a798e-f906-55a1-962e-66b1741a25a1",
+            ),
         ];
         for (source, event, id, key) in cases {
             assert_eq!(IdempotencyKey::derive(source, event, id).as_str(), key);

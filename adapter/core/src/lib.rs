@@ -54,10 +54,17 @@ pub use time::Timestamp;
 use context::IDEMPOTENCY_KEY_POINTER;
 use limits::{MAX_CANONICAL_BODY_BYTES, MAX_DEPTH, MAX_ENTRIES, MAX_SOURCE_BODY_BYTES};
 use sources::Detection;
+pub use sources::EventSpec;
 
 /// The source a payload looks like, or `None` when it is not JSON, is none of the known formats,
 /// or names a non-deletion event.
 pub fn detect(payload: &[u8]) -> Option<Source> {
+    detect_event(payload).map(|(source, _)| source)
+}
+
+/// The source and the deletion event a payload looks like (the event names the schema it is
+/// validated against), or `None` as for [`detect`].
+pub fn detect_event(payload: &[u8]) -> Option<(Source, &'static EventSpec)> {
     let value = parse(payload).ok()?;
     detect_value(&value).ok()
 }
@@ -71,7 +78,7 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
             "webhook body",
         ));
     }
-    if ctx.source == Some(Source::Canonical) && payload.len() > MAX_CANONICAL_BODY_BYTES {
+    if ctx.source == Some(Source::CANONICAL) && payload.len() > MAX_CANONICAL_BODY_BYTES {
         return Err(too_large(
             payload.len(),
             MAX_CANONICAL_BODY_BYTES,
@@ -79,13 +86,21 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
         ));
     }
     let value = parse(payload)?;
-    let source = match ctx.source {
-        Some(source) => source,
-        None => detect_value(&value)?,
+    let (source, event, own_other_event) = match ctx.source {
+        Some(source) => {
+            let (event, other_event) = source.event_for(&value);
+            (source, event, other_event)
+        }
+        None => {
+            let (source, event) = detect_value(&value)?;
+            (source, event, None)
+        }
     };
 
-    let mut errors = Vec::new();
-    if source == Source::Canonical {
+    // A forced source's own non-deletion event is said first, in the words that name every
+    // deletion event it has.
+    let mut errors: Vec<FieldError> = own_other_event.into_iter().collect();
+    if source == Source::CANONICAL {
         if payload.len() > MAX_CANONICAL_BODY_BYTES {
             return Err(too_large(
                 payload.len(),
@@ -107,9 +122,13 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
             ));
         }
     }
-    errors.extend(schemas::validate(source.schema(), &value).unwrap_or_default());
+    for error in (event.schema.validate)(&value) {
+        if !errors.iter().any(|e| e.pointer == error.pointer) {
+            errors.push(error);
+        }
+    }
     // A forced source still never turns another provider's non-deletion event into a deletion.
-    for other in Source::ALL.into_iter().filter(|s| *s != source) {
+    for other in Source::ALL.iter().filter(|s| **s != source) {
         if let Detection::OtherEvent(error) = other.detect(&value) {
             if !errors.iter().any(|e| e.pointer == error.pointer) {
                 errors.push(error);
@@ -130,7 +149,7 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
         ));
     }
 
-    let mapped = source.map(&value, ctx)?;
+    let mapped = (event.map)(&value, ctx)?;
     let body_len = mapped.request.to_json().len();
     if body_len > MAX_CANONICAL_BODY_BYTES {
         return Err(too_large(
@@ -141,7 +160,7 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
     }
     let idempotency_key = match (&ctx.idempotency_key, &mapped.event_id) {
         (Some(key), _) => key.clone(),
-        (None, Some(id)) => IdempotencyKey::derive(source.name(), source.event(), id.as_str()),
+        (None, Some(id)) => IdempotencyKey::derive(source.name(), event.name, id.as_str()),
         (None, None) => unreachable!("the canonical source requires a key above"),
     };
     let scheduled_for = ctx
@@ -168,6 +187,18 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
     })
 }
 
+/// The name of the JSON Schema a payload is held to: its detected event's, or, with a forced
+/// source, that source's event it names (its first event when it names none). `None` when the
+/// payload is not JSON or, detected, is none of the known formats.
+pub fn schema_for(payload: &[u8], source: Option<Source>) -> Option<&'static str> {
+    let value = parse(payload).ok()?;
+    let event = match source {
+        Some(source) => source.event_for(&value).0,
+        None => detect_value(&value).ok()?.1,
+    };
+    Some(event.schema.name)
+}
+
 /// The task id of an organization and a raw `Idempotency-Key` header value.
 pub fn task_id(organization_id: &str, idempotency_key: &str) -> Result<TaskId, Problem> {
     let ctx = RawContext {
@@ -181,8 +212,7 @@ pub fn task_id(organization_id: &str, idempotency_key: &str) -> Result<TaskId, P
     Ok(TaskId::derive(&ctx.organization_id, &key))
 }
 
-/// The text of the JSON Schema called `name` (`canonical-request`, `canonical-response`,
-/// `mercoa`, `willsuite`, `highlevel`).
+/// The text of the JSON Schema called `name` ([`schemas::names`]).
 pub fn schema(name: &str) -> Option<&'static str> {
     schemas::text(name)
 }
@@ -212,13 +242,13 @@ fn parse(payload: &[u8]) -> Result<Value, Problem> {
     })
 }
 
-fn detect_value(value: &Value) -> Result<Source, Problem> {
+fn detect_value(value: &Value) -> Result<(Source, &'static EventSpec), Problem> {
     let mut other_events = Vec::new();
     let mut found = None;
-    for source in Source::ALL {
+    for &source in Source::ALL {
         match source.detect(value) {
-            Detection::Deletion => {
-                found.get_or_insert(source);
+            Detection::Deletion(event) => {
+                found.get_or_insert((source, event));
             }
             Detection::OtherEvent(error) => other_events.push(error),
             Detection::NotThis => {}
@@ -237,10 +267,25 @@ fn detect_value(value: &Value) -> Result<Source, Problem> {
             "The payload is none of the known formats.",
             "",
             "format",
-            "expected a Mercoa invoice.deleted, WillSuite case_invoice_item.deleted or HighLevel \
-             InvoiceDelete payload, or a canonical request with invoices or invoice_lines",
+            known_formats(),
         )
     })
+}
+
+/// "expected a Mercoa invoice.deleted, …, or a canonical request …", from the sources.
+fn known_formats() -> String {
+    let providers: Vec<String> = Source::ALL
+        .iter()
+        .filter(|s| s.is_provider())
+        .map(|s| {
+            let events = sources::or_list(s.events().iter().map(|e| e.name));
+            format!("a {} {events}", s.display_name())
+        })
+        .collect();
+    format!(
+        "expected {} payload, or a canonical request with invoices or invoice_lines",
+        providers.join(", ")
+    )
 }
 
 /// The `payload-too-large` problem of a body of `len` bytes over `limit` (`what` names it).

@@ -8,52 +8,47 @@ use serde_json::Value;
 
 use crate::error::{FieldError, MAX_REPORTED_ERRORS};
 use crate::json::escape_token;
+use crate::sources::SchemaSpec;
 
-// The attribute takes a literal path, relative to this crate's manifest.
-#[jsonschema::validator(path = "../../schemas/canonical-request.schema.json")]
-struct CanonicalRequest;
+// The attribute takes a literal path, relative to this crate's manifest. The sources' own
+// schemas are declared beside their mappings (`sources/*.rs`); this is the one schema that is no
+// source's: the answer of the canonical deletion API.
 #[jsonschema::validator(path = "../../schemas/canonical-response.schema.json")]
 struct CanonicalResponse;
-#[jsonschema::validator(path = "../../schemas/mercoa.schema.json")]
-struct Mercoa;
-#[jsonschema::validator(path = "../../schemas/willsuite.schema.json")]
-struct WillSuite;
-#[jsonschema::validator(path = "../../schemas/highlevel.schema.json")]
-struct HighLevel;
 
-macro_rules! schemas {
-    ($( $validator:ident => $name:literal ),+ $(,)?) => {
-        /// The names of the embedded schemas (served as `/schemas/<name>.json`).
-        pub const NAMES: &[&str] = &[$($name),+];
+/// The canonical deletion API's answer (202).
+pub const CANONICAL_RESPONSE: SchemaSpec = SchemaSpec {
+    name: "canonical-response",
+    text: include_str!("../../../schemas/canonical-response.schema.json"),
+    validate: |instance| collect(CanonicalResponse::iter_errors(instance)),
+};
 
-        /// The text of the schema called `name`, if there is one.
-        pub fn text(name: &str) -> Option<&'static str> {
-            match name {
-                $($name => Some(include_str!(concat!("../../../schemas/", $name, ".schema.json"))),)+
-                _ => None,
-            }
-        }
-
-        /// Validates `instance` against the schema called `name`; `None` if there is no such schema.
-        pub fn validate(name: &str, instance: &Value) -> Option<Vec<FieldError>> {
-            match name {
-                $($name => Some(collect($validator::iter_errors(instance))),)+
-                _ => None,
-            }
-        }
-    };
+/// Every embedded schema: each source's (in source order), then the canonical response's.
+pub fn all() -> impl Iterator<Item = &'static SchemaSpec> {
+    crate::sources::schemas().chain(std::iter::once(&CANONICAL_RESPONSE))
 }
 
-schemas! {
-    CanonicalRequest => "canonical-request",
-    CanonicalResponse => "canonical-response",
-    Mercoa => "mercoa",
-    WillSuite => "willsuite",
-    HighLevel => "highlevel",
+/// The names of the embedded schemas (served as `/schemas/<name>.json`).
+pub fn names() -> Vec<&'static str> {
+    all().map(|s| s.name).collect()
+}
+
+/// The text of the schema called `name`, if there is one.
+pub fn text(name: &str) -> Option<&'static str> {
+    all().find(|s| s.name == name).map(|s| s.text)
+}
+
+/// Validates `instance` against the schema called `name`; `None` if there is no such schema.
+pub fn validate(name: &str, instance: &Value) -> Option<Vec<FieldError>> {
+    all()
+        .find(|s| s.name == name)
+        .map(|s| (s.validate)(instance))
 }
 
 /// Turns jsonschema errors into field errors whose messages never echo instance values.
-fn collect<'a>(errors: impl Iterator<Item = jsonschema::ValidationError<'a>>) -> Vec<FieldError> {
+pub(crate) fn collect<'a>(
+    errors: impl Iterator<Item = jsonschema::ValidationError<'a>>,
+) -> Vec<FieldError> {
     use jsonschema::error::ValidationErrorKind as Kind;
     let mut out = Vec::new();
     for error in errors {
@@ -126,7 +121,7 @@ mod tests {
 
     #[test]
     fn every_schema_is_embedded_and_valid_json() {
-        for name in NAMES {
+        for name in names() {
             let text = text(name).unwrap();
             let schema: Value = serde_json::from_str(text).unwrap();
             assert_eq!(

@@ -1,18 +1,18 @@
 //! Configuration from Spin variables (`spin.toml` `[variables]`, or `tombstone serve --var`).
 //! Every check is off until its variable is set, so the defaults run on a private network.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use std::borrow::Cow;
+
 use tombstone_core::idempotency::DEFAULT_RETENTION_SECONDS;
 use tombstone_core::limits::MAX_DELAY_SECONDS;
+use tombstone_core::signature::highlevel::{Ed25519Key, HighLevelKeys, RsaKey};
 use tombstone_core::signature::WebhookSecret;
+use tombstone_core::sources::Proof;
 use tombstone_core::Source;
-
-use crate::auth::{HighLevelKeys, RsaKey};
 
 /// A Spin variable the service reads. `spin.toml` declares each one with this default (a test
 /// checks), and `tombstone serve` starts from the same defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variable {
     /// The name (`spin.toml` `[variables]`, `SPIN_VARIABLE_<NAME>`, `--var NAME=VALUE`).
     pub name: &'static str,
@@ -21,100 +21,133 @@ pub struct Variable {
     /// Whether Spin should treat it as a secret.
     pub secret: bool,
     /// What it does.
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
+}
+
+impl Variable {
+    const fn fixed(
+        name: &'static str,
+        default: &'static str,
+        secret: bool,
+        description: &'static str,
+    ) -> Variable {
+        Variable {
+            name,
+            default,
+            secret,
+            description: Cow::Borrowed(description),
+        }
+    }
 }
 
 /// The placeholder `upstream_origin` holds until it is set: it parses as an allowed outbound
 /// host (so `spin up` starts), and names a host that never resolves (`.invalid`, RFC 2606).
 pub const UNSET_UPSTREAM_ORIGIN: &str = "https://upstream.invalid";
 
-/// Every variable the service reads.
-pub const VARIABLES: [Variable; 14] = [
-    Variable {
-        name: "schedule_delay_seconds",
-        default: "0",
-        secret: false,
-        description: "seconds between receiving a deletion and its scheduled_for (default 0, at most 30 days)",
-    },
-    Variable {
-        name: "idempotency_retention_seconds",
-        default: "86400",
-        secret: false,
-        description: "how long an organization + key is remembered (default 86400 = 24 h)",
-    },
-    Variable {
-        name: "task_retention_seconds",
-        default: "",
-        secret: false,
-        description: "empty: tasks are kept forever; else POST /api/v1/maintenance/expire removes tasks received longer ago (at least idempotency_retention_seconds)",
-    },
-    Variable {
-        name: "api_keys",
-        default: "",
-        secret: true,
-        description: "comma-separated keys; when set, the canonical and admin routes need a matching X-API-Key",
-    },
-    Variable {
-        name: "mercoa_webhook_secret",
-        default: "",
-        secret: true,
-        description: "whsec_ secret(s); when set, the Mercoa route needs a Standard Webhooks signature",
-    },
-    Variable {
-        name: "willsuite_webhook_secret",
-        default: "",
-        secret: true,
-        description: "whsec_ secret(s); when set, the WillSuite route needs a Standard Webhooks signature",
-    },
-    Variable {
-        name: "highlevel_webhook_secret",
-        default: "",
-        secret: true,
-        description: "whsec_ secret(s); when set, a Standard Webhooks signature is one accepted proof for the HighLevel route",
-    },
-    Variable {
-        name: "highlevel_ed25519_public_key",
-        default: "",
-        secret: false,
-        description: "HighLevel's Ed25519 key (PEM or base64 SPKI); when set, x-ghl-signature is an accepted proof",
-    },
-    Variable {
-        name: "highlevel_rsa_public_key",
-        default: "",
-        secret: false,
-        description: "HighLevel's RSA key (PEM or base64 SPKI); when set, the legacy x-wh-signature is an accepted proof",
-    },
-    Variable {
-        name: "body_timeout_ms",
-        default: "10000",
-        secret: false,
-        description: "how long a request body may take to arrive before the answer is 408 (default 10000, at most 600000)",
-    },
-    Variable {
-        name: "upstream_url",
-        default: "",
-        secret: false,
-        description: "the canonical deletion API (e.g. https://webhooks.example/api/v1/invoice-deletions); when set, every accepted deletion is relayed there (relay mode) instead of stored (store mode)",
-    },
-    Variable {
-        name: "upstream_origin",
-        default: UNSET_UPSTREAM_ORIGIN,
-        secret: false,
-        description: "scheme://host[:port] of upstream_url: spin.toml's allowed_outbound_hosts, so Spin lets the component reach it",
-    },
-    Variable {
-        name: "upstream_authorization",
-        default: "",
-        secret: true,
-        description: "sent as the Authorization header of every relayed request, when set",
-    },
-    Variable {
-        name: "upstream_timeout_ms",
-        default: "10000",
-        secret: false,
-        description: "how long one relayed request may take, connect to last byte (default 10000, at most 60000)",
-    },
+/// The variables the service reads that are no source's.
+const SERVICE_VARIABLES: [Variable; 9] = [
+    Variable::fixed(
+        "schedule_delay_seconds",
+        "0",
+        false,
+        "seconds between receiving a deletion and its scheduled_for (default 0, at most 30 days)",
+    ),
+    Variable::fixed(
+        "idempotency_retention_seconds",
+        "86400",
+        false,
+        "how long an organization + key is remembered (default 86400 = 24 h)",
+    ),
+    Variable::fixed(
+        "task_retention_seconds",
+        "",
+        false,
+        "empty: tasks are kept forever; else POST /api/v1/maintenance/expire removes tasks received longer ago (at least idempotency_retention_seconds)",
+    ),
+    Variable::fixed(
+        "api_keys",
+        "",
+        true,
+        "comma-separated keys; when set, the canonical and admin routes need a matching X-API-Key",
+    ),
+    Variable::fixed(
+        "body_timeout_ms",
+        "10000",
+        false,
+        "how long a request body may take to arrive before the answer is 408 (default 10000, at most 600000)",
+    ),
+    Variable::fixed(
+        "upstream_url",
+        "",
+        false,
+        "the canonical deletion API (e.g. https://webhooks.example/api/v1/invoice-deletions); when set, every accepted deletion is relayed there (relay mode) instead of stored (store mode)",
+    ),
+    Variable::fixed(
+        "upstream_origin",
+        UNSET_UPSTREAM_ORIGIN,
+        false,
+        "scheme://host[:port] of upstream_url: spin.toml's allowed_outbound_hosts, so Spin lets the component reach it",
+    ),
+    Variable::fixed(
+        "upstream_authorization",
+        "",
+        true,
+        "sent as the Authorization header of every relayed request, when set",
+    ),
+    Variable::fixed(
+        "upstream_timeout_ms",
+        "10000",
+        false,
+        "how long one relayed request may take, connect to last byte (default 10000, at most 60000)",
+    ),
 ];
+
+/// Every variable the service reads: its own, then each source's proof (secrets, keys), from
+/// the sources' specs. `spin.toml` declares exactly these (a test checks).
+pub fn variables() -> Vec<Variable> {
+    let mut all: Vec<Variable> = SERVICE_VARIABLES.to_vec();
+    for &source in Source::ALL {
+        let name = source.display_name();
+        let secret = |variable: &'static str, also: &str| {
+            Variable {
+            name: variable,
+            default: "",
+            secret: true,
+            description: Cow::Owned(format!(
+                "whsec_ secret(s); when set, the {name} route needs a Standard Webhooks signature{also}"
+            )),
+        }
+        };
+        match source.proof() {
+            Proof::ApiKey => {}
+            Proof::StandardWebhooks { secret_variable } => all.push(secret(secret_variable, "")),
+            Proof::HighLevel {
+                secret_variable,
+                ed25519_variable,
+                rsa_variable,
+            } => {
+                all.push(secret(secret_variable, " (or one of its own below)"));
+                all.push(Variable {
+                    name: ed25519_variable,
+                    default: "",
+                    secret: false,
+                    description: Cow::Owned(format!(
+                        "{name}'s Ed25519 key (PEM or base64 SPKI); when set, x-ghl-signature is an accepted proof"
+                    )),
+                });
+                all.push(Variable {
+                    name: rsa_variable,
+                    default: "",
+                    secret: false,
+                    description: Cow::Owned(format!(
+                        "{name}'s RSA key (PEM or base64 SPKI); when set, the legacy x-wh-signature is an accepted proof"
+                    )),
+                });
+            }
+        }
+    }
+    all
+}
 
 /// A variable that is set but unusable. Names the variable, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,8 +172,8 @@ pub struct Config {
     pub api_keys: Vec<String>,
     /// Standard Webhooks secrets per provider; empty = no signature needed.
     pub webhook_secrets: Vec<(Source, Vec<WebhookSecret>)>,
-    /// HighLevel's own signing keys.
-    pub highlevel: HighLevelKeys,
+    /// Providers' own signing keys (HighLevel's), per provider.
+    pub signing_keys: Vec<(Source, HighLevelKeys)>,
     /// How long a request body may take to arrive, in milliseconds.
     pub body_timeout_ms: u32,
     /// Where accepted deletions are relayed; `None`: store mode.
@@ -253,17 +286,41 @@ impl Config {
                 .unwrap_or_default(),
             ..Config::default()
         };
-        for (source, name) in [
-            (Source::Mercoa, "mercoa_webhook_secret"),
-            (Source::WillSuite, "willsuite_webhook_secret"),
-            (Source::HighLevel, "highlevel_webhook_secret"),
-        ] {
-            if let Some(v) = var(name) {
+        for &source in Source::ALL {
+            let (secret_variable, keys) = match source.proof() {
+                Proof::ApiKey => continue,
+                Proof::StandardWebhooks { secret_variable } => (secret_variable, None),
+                Proof::HighLevel {
+                    secret_variable,
+                    ed25519_variable,
+                    rsa_variable,
+                } => (secret_variable, Some((ed25519_variable, rsa_variable))),
+            };
+            if let Some(v) = var(secret_variable) {
                 let secrets = WebhookSecret::parse_list(&v).map_err(|e| ConfigError {
-                    variable: name,
+                    variable: secret_variable,
                     message: e.to_string(),
                 })?;
                 config.webhook_secrets.push((source, secrets));
+            }
+            if let Some((ed25519_variable, rsa_variable)) = keys {
+                let invalid = |variable: &'static str| {
+                    move |e: tombstone_core::signature::highlevel::KeyError| ConfigError {
+                        variable,
+                        message: e.to_string(),
+                    }
+                };
+                let keys = HighLevelKeys {
+                    ed25519: var(ed25519_variable)
+                        .map(|v| Ed25519Key::parse(&v).map_err(invalid(ed25519_variable)))
+                        .transpose()?,
+                    rsa: var(rsa_variable)
+                        .map(|v| RsaKey::parse(&v).map_err(invalid(rsa_variable)))
+                        .transpose()?,
+                };
+                if keys.any() {
+                    config.signing_keys.push((source, keys));
+                }
             }
         }
         config.body_timeout_ms = number("body_timeout_ms", DEFAULT_BODY_TIMEOUT_MS, 600_000)?;
@@ -280,23 +337,15 @@ impl Config {
             config.task_retention_seconds = Some(retention);
         }
         config.upstream = upstream(&var, &number)?;
-        if let Some(v) = var("highlevel_ed25519_public_key") {
-            config.highlevel.ed25519 = Some(crate::auth::parse_ed25519(&spki_der(&v)).map_err(
-                |message| ConfigError {
-                    variable: "highlevel_ed25519_public_key",
-                    message,
-                },
-            )?);
-        }
-        if let Some(v) = var("highlevel_rsa_public_key") {
-            config.highlevel.rsa = Some(RsaKey::from_spki_der(&spki_der(&v)).map_err(
-                |message| ConfigError {
-                    variable: "highlevel_rsa_public_key",
-                    message,
-                },
-            )?);
-        }
         Ok(config)
+    }
+
+    /// A provider's own signing keys, if any is set.
+    pub fn signing_keys(&self, source: Source) -> Option<&HighLevelKeys> {
+        self.signing_keys
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, keys)| keys)
     }
 
     /// The Standard Webhooks secrets of a source, if its check is on.
@@ -340,19 +389,6 @@ fn upstream(
 /// The longest `upstream_timeout_ms` accepted: a minute, well inside any host's request budget.
 pub const MAX_UPSTREAM_TIMEOUT_MS: u32 = 60_000;
 
-/// The DER bytes of a public key given as PEM (`-----BEGIN PUBLIC KEY-----` …, with real or
-/// `\n`-escaped line breaks, as environment variables often carry it) or as bare base64.
-fn spki_der(text: &str) -> Vec<u8> {
-    let b64: String = text
-        .replace("\\n", "\n")
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .flat_map(|l| l.chars())
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    STANDARD.decode(b64).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +410,7 @@ mod tests {
         assert_eq!(c.retention_seconds, 86_400);
         assert!(c.api_keys.is_empty());
         assert!(c.webhook_secrets.is_empty());
-        assert!(c.highlevel.ed25519.is_none() && c.highlevel.rsa.is_none());
+        assert!(c.signing_keys.is_empty());
     }
 
     #[test]
@@ -398,7 +434,8 @@ mod tests {
             ("api_keys", "k1, k2"),
         ]))
         .unwrap();
-        assert!(c.highlevel.ed25519.is_some());
+        let highlevel = Source::from_name("highlevel").unwrap();
+        assert!(c.signing_keys(highlevel).unwrap().ed25519.is_some());
         assert_eq!(c.api_keys, ["k1", "k2"]);
     }
 }

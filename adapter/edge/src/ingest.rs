@@ -5,6 +5,7 @@
 
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::signature;
+use tombstone_core::sources::Proof;
 use tombstone_core::{Problem, ProblemKind, RawContext, Source, Timestamp};
 
 use crate::auth::check_api_key;
@@ -13,7 +14,7 @@ use crate::http::{percent_decode, Request, Response};
 use crate::relay::RelayFailure;
 use crate::routes::Route;
 use crate::store::StoreError;
-use crate::{not_found, success_status, Ctx};
+use crate::{not_found, Ctx};
 
 /// A failure on our side after the delivery arrived: it is kept, never answered as accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,12 +123,20 @@ fn webhook(
 ) -> Result<Response, Failure> {
     let forced = match source_name {
         "auto" => None,
-        "mercoa" | "willsuite" | "highlevel" => Source::from_name(source_name),
-        _ => {
-            return Ok(not_found(
-                "The source must be mercoa, willsuite, highlevel or auto.",
-            ))
-        }
+        name => match Source::from_name(name).filter(|s| s.is_provider()) {
+            Some(source) => Some(source),
+            None => {
+                let names: Vec<&str> = Source::ALL
+                    .iter()
+                    .filter(|s| s.is_provider())
+                    .map(|s| s.name())
+                    .collect();
+                return Ok(not_found(&format!(
+                    "The source must be {} or auto.",
+                    names.join(", ")
+                )));
+            }
+        },
     };
     let organization = match percent_decode(organization) {
         Some(o) if !o.is_empty() && !o.contains('/') => o,
@@ -175,7 +184,7 @@ fn convert_and_deliver(
         Ok(conversion) => conversion,
         Err(p) => return Ok(Response::problem(&p)),
     };
-    let status = success_status(conversion.source);
+    let status = conversion.source.success_status();
     match &config.upstream {
         None => Ok(crate::schedule::schedule(
             ctx,
@@ -188,21 +197,21 @@ fn convert_and_deliver(
     }
 }
 
-/// The proof a source's route needs: none unless configured; a canonical body found by `auto`
-/// needs the API key, as on the canonical route. Signature timestamps are checked against the
-/// time the delivery was received.
+/// The proof a source's route needs, as its spec names it: none unless configured; a canonical
+/// body found by `auto` needs the API key, as on the canonical route. Signature timestamps are
+/// checked against the time the delivery was received.
 fn verify_sender(
     req: &Request<'_>,
     source: Source,
     config: &Config,
     received_at: Timestamp,
 ) -> Result<(), Problem> {
-    if source == Source::Canonical {
+    if source.proof() == Proof::ApiKey {
         return check_api_key(req, &config.api_keys);
     }
     let secrets = config.webhook_secrets(source);
-    let highlevel = source == Source::HighLevel && config.highlevel.any();
-    if secrets.is_none() && !highlevel {
+    let keys = config.signing_keys(source);
+    if secrets.is_none() && keys.is_none() {
         return Ok(());
     }
     let standard = secrets.map(|s| {
@@ -213,10 +222,11 @@ fn verify_sender(
             received_at.unix_seconds(),
         )
     });
-    match standard {
-        Some(Ok(())) => Ok(()),
-        Some(Err(p)) if !highlevel => Err(p),
-        // HighLevel: its own signature is the other accepted proof.
-        _ => config.highlevel.verify(req),
+    match (standard, keys) {
+        (Some(Ok(())), _) => Ok(()),
+        (Some(Err(p)), None) => Err(p),
+        // The provider's own signature is the other accepted proof.
+        (_, Some(keys)) => keys.verify(|name| req.header(name), req.body),
+        (None, None) => unreachable!("returned above"),
     }
 }

@@ -46,7 +46,7 @@ use auth::check_api_key;
 use routes::Route;
 use store::keys::Store;
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
-use tombstone_core::{Problem, ProblemKind, RawContext, Source, TaskId, Timestamp};
+use tombstone_core::{Problem, ProblemKind, RawContext, TaskId, Timestamp};
 
 /// The ports a request may use: the key-value store and the upstream.
 #[derive(Clone, Copy)]
@@ -313,12 +313,4 @@ pub fn body_unreadable() -> Response {
         "json",
         "the body stream failed",
     ))
-}
-
-/// The success status a provider documents for its webhook (SPEC §5).
-pub fn success_status(source: Source) -> u16 {
-    match source {
-        Source::Mercoa | Source::HighLevel => 200,
-        Source::WillSuite | Source::Canonical => 202,
-    }
 }

@@ -21,7 +21,7 @@ mod bindings {
     });
 }
 
-use bindings::{Context, Conversion, FieldError, Problem, ProblemKind, Source, Warning};
+use bindings::{Context, Conversion, FieldError, Problem, ProblemKind, Warning};
 use tombstone_core as core;
 
 /// The component's export.
@@ -43,8 +43,8 @@ impl bindings::Guest for Plugin {
             .map_err(|p| problem(&p))
     }
 
-    fn detect(payload: Vec<u8>) -> Option<Source> {
-        core::detect(&payload).map(source_from_core)
+    fn detect(payload: Vec<u8>) -> Option<String> {
+        core::detect(&payload).map(|s| s.name().to_owned())
     }
 
     fn task_id(organization_id: String, idempotency_key: String) -> Result<String, Problem> {
@@ -60,15 +60,6 @@ impl bindings::Guest for Plugin {
 
 bindings::export!(Plugin with_types_in bindings);
 
-fn source_from_core(source: core::Source) -> Source {
-    match source {
-        core::Source::Canonical => Source::Canonical,
-        core::Source::Mercoa => Source::Mercoa,
-        core::Source::WillSuite => Source::Willsuite,
-        core::Source::HighLevel => Source::Highlevel,
-    }
-}
-
 fn count(n: usize) -> u32 {
     // The core caps a request at 5,000 entries.
     u32::try_from(n).expect("entry counts are at most 5,000")
@@ -76,7 +67,7 @@ fn count(n: usize) -> u32 {
 
 fn conversion(c: core::Conversion) -> Conversion {
     Conversion {
-        source: source_from_core(c.source),
+        source: c.source.name().to_owned(),
         body: c.request.to_json(),
         idempotency_key: c.idempotency_key.to_string(),
         organization_id: c.organization_id.to_string(),

@@ -24,8 +24,9 @@
 //! - `taskId(organizationId: string, idempotencyKey: string)` → `{task_id: "…"}` or
 //!   `{problem: {…}}`.
 //! - `schema(name: string)` → the JSON Schema as an object, or `undefined`; `schemaNames()` → the
-//!   names; `sourceSchema(source: string)` → the name of the schema a source is validated
-//!   against, or `undefined`.
+//!   names; `schemaFor(payload, source?)` → the name of the schema a payload is validated
+//!   against (its detected event's, or the forced source's), or `undefined`.
+//! - `sources()` → `[{name, displayName}]`, every source in detection order.
 
 use serde::Serialize as _;
 use tombstone_core as core;
@@ -81,16 +82,31 @@ pub fn schema(name: &str) -> JsValue {
 /// The names of the embedded JSON Schemas.
 #[wasm_bindgen(js_name = schemaNames)]
 pub fn schema_names() -> Vec<String> {
-    core::schemas::NAMES
-        .iter()
-        .map(|n| (*n).to_owned())
+    core::schemas::names()
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 
-/// The name of the schema `source` is validated against, or `undefined` for an unknown source.
-#[wasm_bindgen(js_name = sourceSchema)]
-pub fn source_schema(source: &str) -> Option<String> {
-    core::Source::from_name(source).map(|s| s.schema().to_owned())
+/// Every source, in detection order: `[{name, displayName}]` (for the page's menus).
+#[wasm_bindgen]
+pub fn sources() -> JsValue {
+    let list: Vec<serde_json::Value> = core::Source::ALL
+        .iter()
+        .map(|s| serde_json::json!({"name": s.name(), "displayName": s.display_name()}))
+        .collect();
+    to_js(&serde_json::Value::Array(list).to_string())
+}
+
+/// The name of the schema a payload is held to — its detected event's, or the forced
+/// `source`'s — or `undefined`.
+#[wasm_bindgen(js_name = schemaFor)]
+pub fn schema_for(payload: &[u8], source: Option<String>) -> Option<String> {
+    let forced = match source.as_deref() {
+        None | Some("auto") => None,
+        Some(name) => Some(core::Source::from_name(name)?),
+    };
+    core::schema_for(payload, forced).map(str::to_owned)
 }
 
 /// JSON text (produced by the core, so always valid) → a plain JS value, keys in text order.

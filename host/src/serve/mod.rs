@@ -186,7 +186,7 @@ impl Server {
         spin::add_to_linker(&mut linker, spin_view)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         let kv = open_store(&options.kv)?.fail_writes_to(options.fail_writes_to.clone());
-        let declared: Vec<(&str, &str)> = tombstone_edge::config::VARIABLES
+        let declared: Vec<(&str, &str)> = tombstone_edge::config::variables()
             .iter()
             .map(|v| (v.name, v.default))
             .collect();

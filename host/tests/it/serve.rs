@@ -57,7 +57,7 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
     }
     assert!(checked >= 20, "only {checked} shared-sample cases ran");
     // Every shared sample went through its route at least once.
-    for dir in ["mercoa", "willsuite", "highlevel", "canonical"] {
+    for dir in tombstone_core::Source::ALL.iter().map(|s| s.name()) {
         for entry in std::fs::read_dir(conformance_dir().join("payloads").join(dir)).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
             let file = format!("payloads/{dir}/{name}");

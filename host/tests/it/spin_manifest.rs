@@ -15,7 +15,7 @@ fn every_variable_the_service_reads_is_declared_with_a_default_and_passed_to_the
     assert_eq!(m["spin_manifest_version"].as_integer(), Some(2));
     let declared = m["variables"].as_table().unwrap();
     let passed = m["component"]["tombstone"]["variables"].as_table().unwrap();
-    let variables = tombstone_edge::config::VARIABLES;
+    let variables = tombstone_edge::config::variables();
     let names: Vec<&str> = variables.iter().map(|v| v.name).collect();
     for variable in &variables {
         let name = &variable.name;

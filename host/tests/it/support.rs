@@ -367,9 +367,10 @@ pub fn sample_delivery(
 ) -> Option<(String, Vec<(String, String)>)> {
     case.expect.get("conversion")?;
     let file = case.payload_file.as_deref()?;
-    let shared = ["mercoa/", "willsuite/", "highlevel/", "canonical/"]
+    // The sample folders are named after the sources.
+    let shared = tombstone_core::Source::ALL
         .iter()
-        .any(|dir| file.starts_with(&format!("payloads/{dir}")));
+        .any(|s| file.starts_with(&format!("payloads/{}/", s.name())));
     if !shared || case.context.delay_seconds.unwrap_or(0) != 0 {
         return None;
     }
@@ -397,8 +398,7 @@ pub fn sample_delivery(
 
 /// The status a source's route answers with.
 pub fn success_status(source: &str) -> u16 {
-    match source {
-        "willsuite" | "canonical" => 202,
-        _ => 200,
-    }
+    tombstone_core::Source::from_name(source)
+        .expect("a source of the table")
+        .success_status()
 }

@@ -2,22 +2,32 @@
 
 use serde_json::Value;
 
-use super::{Detection, Mapped};
+use super::{schema, Detection, EventSpec, Mapped, Proof, SourceSpec};
 use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
 use crate::context::Context;
 use crate::error::{FieldError, Problem, ProblemKind};
 use crate::ids::EntityId;
 
-/// Source name.
-pub const NAME: &str = "canonical";
-/// Event name (a canonical request is itself a deletion; its key always comes from the delivery).
-pub const EVENT: &str = "invoice-deletions";
-/// Schema name.
-pub const SCHEMA: &str = "canonical-request";
+#[jsonschema::validator(path = "../../schemas/canonical-request.schema.json")]
+struct Schema;
 
-pub(crate) fn detect(payload: &Value) -> Detection {
+/// The canonical request (a deletion in itself; its key always comes from the delivery).
+pub static SOURCE: SourceSpec = SourceSpec {
+    name: "canonical",
+    display_name: "Canonical",
+    success_status: 202,
+    proof: Proof::ApiKey,
+    events: &[EventSpec {
+        name: "invoice-deletions",
+        schema: schema!(Schema, "canonical-request", "canonical-request.schema.json"),
+        map,
+    }],
+    detect,
+};
+
+fn detect(payload: &Value) -> Detection {
     if payload.get("invoices").is_some() || payload.get("invoice_lines").is_some() {
-        Detection::Deletion
+        Detection::Deletion(&SOURCE.events[0])
     } else {
         Detection::NotThis
     }
@@ -35,7 +45,7 @@ pub(crate) fn entries(payload: &Value) -> usize {
 }
 
 /// Runs after the schema passed: trims and checks every id, and requires at least one entry.
-pub(crate) fn map(payload: &Value, _ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &Value, _ctx: &Context) -> Result<Mapped, Problem> {
     let mut errors = Vec::new();
     let mut id = |pointer: String, value: Option<&Value>| -> Option<EntityId> {
         let s = value.and_then(Value::as_str)?;

@@ -7,33 +7,54 @@
 
 use serde_json::Value;
 
-use super::{clinic_id, first_id, not_a_deletion, required_id, Detection, Mapped};
+use super::{
+    clinic_id, first_id, not_a_deletion, required_id, schema, Detection, EventSpec, Mapped, Proof,
+    SourceSpec,
+};
 use crate::canonical::{DeletionRequest, InvoiceDeletion};
 use crate::context::Context;
 use crate::error::Problem;
 
-/// Source name.
-pub const NAME: &str = "highlevel";
-/// The deletion event (`type`), also used for the DELETE-response shape.
-pub const EVENT: &str = "InvoiceDelete";
-/// Schema name.
-pub const SCHEMA: &str = "highlevel";
+#[jsonschema::validator(path = "../../schemas/highlevel.schema.json")]
+struct Schema;
 
-pub(crate) fn detect(payload: &Value) -> Detection {
+/// HighLevel. Its deliveries are signed with HighLevel's own keys (Ed25519, legacy RSA).
+pub static SOURCE: SourceSpec = SourceSpec {
+    name: "highlevel",
+    display_name: "HighLevel",
+    success_status: 200,
+    proof: Proof::HighLevel {
+        secret_variable: "highlevel_webhook_secret",
+        ed25519_variable: "highlevel_ed25519_public_key",
+        rsa_variable: "highlevel_rsa_public_key",
+    },
+    // `InvoiceDelete` is also the event of the DELETE-response shape.
+    events: &[EventSpec {
+        name: "InvoiceDelete",
+        schema: schema!(Schema, "highlevel", "highlevel.schema.json"),
+        map,
+    }],
+    detect,
+};
+
+fn detect(payload: &Value) -> Detection {
+    let event = &SOURCE.events[0];
     let has_string = |field: &str| payload.get(field).is_some_and(Value::is_string);
     match payload.get("type").and_then(Value::as_str) {
-        Some(EVENT) => Detection::Deletion,
+        Some(name) if name == event.name => Detection::Deletion(event),
         // `type` is a common field name; only a HighLevel-shaped object is a HighLevel event.
-        Some(_) if has_string("_id") => Detection::OtherEvent(not_a_deletion("type", EVENT)),
+        Some(_) if has_string("_id") => {
+            Detection::OtherEvent(not_a_deletion("type", SOURCE.events))
+        }
         Some(_) => Detection::NotThis,
         None if payload.get("type").is_none() && has_string("_id") && has_string("altType") => {
-            Detection::Deletion
+            Detection::Deletion(event)
         }
         None => Detection::NotThis,
     }
 }
 
-pub(crate) fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/_id")?;
     let alt_is_location = payload.get("altType").and_then(Value::as_str) == Some("location");

@@ -7,23 +7,38 @@
 
 use serde_json::Value;
 
-use super::{clinic_id, detect_by_event_field, first_id, required_id, Detection, Mapped};
+use super::{
+    clinic_id, detect_by_event_field, first_id, required_id, schema, Detection, EventSpec, Mapped,
+    Proof, SourceSpec,
+};
 use crate::canonical::{DeletionRequest, InvoiceDeletion};
 use crate::context::Context;
 use crate::error::Problem;
 
-/// Source name.
-pub const NAME: &str = "mercoa";
-/// The deletion event (`eventType`).
-pub const EVENT: &str = "invoice.deleted";
-/// Schema name.
-pub const SCHEMA: &str = "mercoa";
+#[jsonschema::validator(path = "../../schemas/mercoa.schema.json")]
+struct Schema;
 
-pub(crate) fn detect(payload: &Value) -> Detection {
-    detect_by_event_field(payload, "eventType", EVENT)
+/// Mercoa.
+pub static SOURCE: SourceSpec = SourceSpec {
+    name: "mercoa",
+    display_name: "Mercoa",
+    success_status: 200,
+    proof: Proof::StandardWebhooks {
+        secret_variable: "mercoa_webhook_secret",
+    },
+    events: &[EventSpec {
+        name: "invoice.deleted",
+        schema: schema!(Schema, "mercoa", "mercoa.schema.json"),
+        map,
+    }],
+    detect,
+};
+
+fn detect(payload: &Value) -> Detection {
+    detect_by_event_field(payload, "eventType", SOURCE.events)
 }
 
-pub(crate) fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/invoice/id")?;
     let is_customer = |party: &str| {

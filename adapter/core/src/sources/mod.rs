@@ -1,7 +1,13 @@
 //! The formats tombstone accepts: the canonical request itself and one module per provider.
 //!
-//! Every source module has the same shape — `NAME`, `EVENT`, `SCHEMA`, `detect` and `map` — so a
-//! fourth provider is one copied file, one schema, and one line in each `match` below.
+//! Each source module owns everything about its source in one [`SourceSpec`] — its name, its
+//! deletion event(s) with their JSON Schema and mapping, how it is detected, the status its
+//! webhooks expect on success, and how a sender proves itself — and every list elsewhere (the
+//! webhook routes, the variables, the command line's `--source`, the playground's menu) is derived
+//! from [`Source::ALL`]. A new source is one module, its schema(s) and its conformance cases,
+//! plus one line in [`Source::ALL`]; a new event of a source is one [`EventSpec`] in its module.
+
+use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -17,79 +23,156 @@ pub mod highlevel;
 pub mod mercoa;
 pub mod willsuite;
 
-/// Where a payload comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// Already a canonical deletion request.
-    Canonical,
-    /// Mercoa `invoice.deleted`.
-    Mercoa,
-    /// WillSuite `case_invoice_item.deleted`.
-    WillSuite,
-    /// HighLevel `InvoiceDelete` webhook or `DELETE /invoices/{id}` response.
-    HighLevel,
+/// Everything about one source.
+#[derive(Debug)]
+pub struct SourceSpec {
+    /// Lowercase name, as used in routes, flags, variables and derived keys.
+    pub name: &'static str,
+    /// The name people know it by.
+    pub display_name: &'static str,
+    /// The status its webhooks expect on success (what the provider documents).
+    pub success_status: u16,
+    /// How a sender proves itself.
+    pub proof: Proof,
+    /// Its deletion events; the first is the one a payload forced to this source is held to
+    /// when it names no known event.
+    pub events: &'static [EventSpec],
+    /// Whether a payload is this source's, and which event it is.
+    pub detect: fn(&Value) -> Detection,
 }
 
+/// How a sender proves itself to the ingestion service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// An API key (`api_keys`): the canonical contract.
+    ApiKey,
+    /// A Standard Webhooks / Svix signature once the variable (`whsec_…` secrets) is set.
+    StandardWebhooks {
+        /// The variable holding the secrets.
+        secret_variable: &'static str,
+    },
+    /// A Standard Webhooks signature, or HighLevel's own Ed25519 (`x-ghl-signature`) or legacy
+    /// RSA (`x-wh-signature`) signature, each once its variable is set.
+    HighLevel {
+        /// The variable holding Standard Webhooks secrets.
+        secret_variable: &'static str,
+        /// The variable holding the Ed25519 public key.
+        ed25519_variable: &'static str,
+        /// The variable holding the RSA public key.
+        rsa_variable: &'static str,
+    },
+}
+
+/// One deletion event of a source.
+#[derive(Debug)]
+pub struct EventSpec {
+    /// The event's name, as the provider sends it (and as it enters derived keys).
+    pub name: &'static str,
+    /// The JSON Schema its payloads are validated against.
+    pub schema: SchemaSpec,
+    /// Its mapping, run on a payload that passed the schema.
+    pub map: fn(&Value, &Context) -> Result<Mapped, Problem>,
+}
+
+/// A JSON Schema of `schemas/`, compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaSpec {
+    /// Its name (`/schemas/<name>.json`).
+    pub name: &'static str,
+    /// Its text.
+    pub text: &'static str,
+    /// Its validator, generated at compile time.
+    pub validate: fn(&Value) -> Vec<FieldError>,
+}
+
+/// A source: a handle on its [`SourceSpec`].
+#[derive(Clone, Copy)]
+pub struct Source(&'static SourceSpec);
+
 impl Source {
-    /// Every source, in detection order.
-    pub const ALL: [Source; 4] = [
-        Source::Mercoa,
-        Source::WillSuite,
-        Source::HighLevel,
-        Source::Canonical,
+    /// Every source, in detection order: the one list a new source is added to.
+    pub const ALL: &'static [Source] = &[
+        Source(&mercoa::SOURCE),
+        Source(&willsuite::SOURCE),
+        Source(&highlevel::SOURCE),
+        Source(&canonical::SOURCE),
     ];
 
-    /// Lowercase name, as used in routes, flags and derived keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Canonical => canonical::NAME,
-            Source::Mercoa => mercoa::NAME,
-            Source::WillSuite => willsuite::NAME,
-            Source::HighLevel => highlevel::NAME,
-        }
-    }
+    /// The canonical request (the target format itself).
+    pub const CANONICAL: Source = Source(&canonical::SOURCE);
 
     /// The source called `name`.
     pub fn from_name(name: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|s| s.name() == name)
+        Source::ALL.iter().copied().find(|s| s.name() == name)
     }
 
-    /// Name of the JSON Schema this source's payloads are validated against.
-    pub fn schema(self) -> &'static str {
-        match self {
-            Source::Canonical => canonical::SCHEMA,
-            Source::Mercoa => mercoa::SCHEMA,
-            Source::WillSuite => willsuite::SCHEMA,
-            Source::HighLevel => highlevel::SCHEMA,
-        }
+    /// Its spec.
+    pub fn spec(self) -> &'static SourceSpec {
+        self.0
     }
 
-    /// The deletion event's name, used in derived idempotency keys.
-    pub fn event(self) -> &'static str {
-        match self {
-            Source::Canonical => canonical::EVENT,
-            Source::Mercoa => mercoa::EVENT,
-            Source::WillSuite => willsuite::EVENT,
-            Source::HighLevel => highlevel::EVENT,
+    /// Lowercase name, as used in routes, flags and derived keys.
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// The name people know it by.
+    pub fn display_name(self) -> &'static str {
+        self.0.display_name
+    }
+
+    /// The status its webhooks expect on success.
+    pub fn success_status(self) -> u16 {
+        self.0.success_status
+    }
+
+    /// How a sender proves itself.
+    pub fn proof(self) -> Proof {
+        self.0.proof
+    }
+
+    /// Its deletion events.
+    pub fn events(self) -> &'static [EventSpec] {
+        self.0.events
+    }
+
+    /// Whether it is a provider (every source but the canonical request).
+    pub fn is_provider(self) -> bool {
+        self != Source::CANONICAL
+    }
+
+    /// The event a payload is held to when forced to this source.
+    pub(crate) fn event_for(self, payload: &Value) -> (&'static EventSpec, Option<FieldError>) {
+        match (self.0.detect)(payload) {
+            Detection::Deletion(event) => (event, None),
+            Detection::OtherEvent(error) => (&self.0.events[0], Some(error)),
+            Detection::NotThis => (&self.0.events[0], None),
         }
     }
 
     pub(crate) fn detect(self, payload: &Value) -> Detection {
-        match self {
-            Source::Canonical => canonical::detect(payload),
-            Source::Mercoa => mercoa::detect(payload),
-            Source::WillSuite => willsuite::detect(payload),
-            Source::HighLevel => highlevel::detect(payload),
-        }
+        (self.0.detect)(payload)
     }
+}
 
-    pub(crate) fn map(self, payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
-        match self {
-            Source::Canonical => canonical::map(payload, ctx),
-            Source::Mercoa => mercoa::map(payload, ctx),
-            Source::WillSuite => willsuite::map(payload, ctx),
-            Source::HighLevel => highlevel::map(payload, ctx),
-        }
+impl PartialEq for Source {
+    fn eq(&self, other: &Source) -> bool {
+        // Names are unique (a test checks).
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Source {}
+
+impl std::hash::Hash for Source {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Source({})", self.name())
     }
 }
 
@@ -99,41 +182,83 @@ impl Serialize for Source {
     }
 }
 
+/// Every JSON Schema the sources are validated against, in source order.
+pub fn schemas() -> impl Iterator<Item = &'static SchemaSpec> {
+    Source::ALL
+        .iter()
+        .flat_map(|source| source.events().iter().map(|event| &event.schema))
+}
+
+/// A [`SchemaSpec`] for `schemas/<file>` and its compile-time validator type (declared beside
+/// it with `#[jsonschema::validator(path = "../../schemas/<file>")]`).
+macro_rules! schema {
+    ($validator:ident, $name:literal, $file:literal) => {
+        $crate::sources::SchemaSpec {
+            name: $name,
+            text: include_str!(concat!("../../../../schemas/", $file)),
+            validate: |instance| $crate::schemas::collect($validator::iter_errors(instance)),
+        }
+    };
+}
+pub(crate) use schema;
+
 /// What a source makes of a payload's shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Detection {
-    /// This source's deletion event.
-    Deletion,
-    /// This source's shape, but an event other than deletion: never to be converted.
+#[derive(Debug, Clone)]
+pub enum Detection {
+    /// One of this source's deletion events.
+    Deletion(&'static EventSpec),
+    /// This source's shape, but an event other than a deletion: never to be converted.
     OtherEvent(FieldError),
     /// Not this source.
     NotThis,
 }
 
 /// Detection for sources that name their event in one top-level string field.
-pub(crate) fn detect_by_event_field(payload: &Value, field: &str, event: &str) -> Detection {
+pub(crate) fn detect_by_event_field(
+    payload: &Value,
+    field: &str,
+    events: &'static [EventSpec],
+) -> Detection {
     match payload.get(field).and_then(Value::as_str) {
-        Some(e) if e == event => Detection::Deletion,
-        Some(_) => Detection::OtherEvent(not_a_deletion(field, event)),
+        Some(name) => match events.iter().find(|e| e.name == name) {
+            Some(event) => Detection::Deletion(event),
+            None => Detection::OtherEvent(not_a_deletion(field, events)),
+        },
         None => Detection::NotThis,
     }
 }
 
-pub(crate) fn not_a_deletion(field: &str, event: &str) -> FieldError {
+/// The error of an event field that names no deletion event of `events`.
+pub(crate) fn not_a_deletion(field: &str, events: &[EventSpec]) -> FieldError {
     FieldError::new(
         format!("/{field}"),
         "const",
-        format!("names an event other than {event}; only deletions are converted"),
+        format!(
+            "names an event other than {}; only deletions are converted",
+            or_list(events.iter().map(|e| e.name))
+        ),
     )
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub(crate) fn or_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 /// What a source's mapping produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Mapped {
+pub struct Mapped {
+    /// The canonical request.
     pub request: DeletionRequest,
     /// The id that, with the source and event, names this deletion (for derived keys); `None`
     /// for the canonical source, whose key must come from the delivery.
     pub event_id: Option<EntityId>,
+    /// Inconsistencies that did not block the mapping.
     pub warnings: Vec<Warning>,
 }
 
@@ -245,4 +370,45 @@ pub(crate) fn clinic_id(
         "No clinic id: the payload names none and the delivery context has no clinic_id.",
         errors,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_has_a_unique_name_and_events_with_schemas() {
+        let mut names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Source::ALL.len());
+        for &source in Source::ALL {
+            assert_eq!(Source::from_name(source.name()), Some(source));
+            assert!(!source.events().is_empty(), "{}", source.name());
+            for event in source.events() {
+                let schema: Value = serde_json::from_str(event.schema.text).unwrap();
+                assert_eq!(
+                    schema["$id"],
+                    format!("urn:tombstone:schema:{}", event.schema.name),
+                    "{}",
+                    event.name
+                );
+            }
+        }
+        let mut schema_names: Vec<&str> = schemas().map(|s| s.name).collect();
+        schema_names.sort_unstable();
+        schema_names.dedup();
+        assert_eq!(
+            schema_names.len(),
+            schemas().count(),
+            "schema names are unique"
+        );
+    }
+
+    #[test]
+    fn lists_read_as_english() {
+        assert_eq!(or_list(["a"].into_iter()), "a");
+        assert_eq!(or_list(["a", "b"].into_iter()), "a or b");
+        assert_eq!(or_list(["a", "b", "c"].into_iter()), "a, b or c");
+    }
 }

@@ -1,39 +1,78 @@
-//! WillSuite `case_invoice_item.deleted` → one `invoice_lines` entry.
+//! WillSuite's two deletion webhooks, both on one route, both answered 202:
+//!
+//! - `case_invoice_item.deleted` (one line) → one `invoice_lines` entry: the line is
+//!   `invoice_item_data.id`, its invoice `invoice_item_data.case_invoice_id`;
+//! - `case_invoice.deleted` (a whole invoice) → one `invoices` entry for `invoice_data.id`, no
+//!   client. Its items (`invoice_items_data`) are validated and counted (they count against the
+//!   5,000-entry limit) but not emitted as lines: deleting an invoice deletes its lines.
 //!
 //! WillSuite knows nothing of clinics, so the clinic always comes from the delivery context.
-//! `invoice_data.id` should equal the item's `case_invoice_id`; when it does not, the item's
-//! value is used and a warning says so (WillSuite's own examples disagree on ids).
+//! Ids that should agree but do not are warnings (`id-mismatch`), not errors: WillSuite's own
+//! examples disagree on ids.
 
 use serde_json::Value;
 
-use super::{clinic_id, detect_by_event_field, required_id, Detection, Mapped};
-use crate::canonical::{DeletionRequest, InvoiceLineDeletion};
+use super::{
+    clinic_id, detect_by_event_field, required_id, schema, Detection, EventSpec, Mapped, Proof,
+    SourceSpec,
+};
+use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
 use crate::context::Context;
 use crate::conversion::Warning;
-use crate::error::Problem;
+use crate::error::{Problem, ProblemKind};
 use crate::ids::EntityId;
+use crate::limits::MAX_ENTRIES;
 
-/// Source name.
-pub const NAME: &str = "willsuite";
-/// The deletion event (`webhook_type`).
-pub const EVENT: &str = "case_invoice_item.deleted";
-/// Schema name.
-pub const SCHEMA: &str = "willsuite";
+#[jsonschema::validator(path = "../../schemas/willsuite.schema.json")]
+struct ItemSchema;
+#[jsonschema::validator(path = "../../schemas/willsuite-invoice.schema.json")]
+struct InvoiceSchema;
 
-pub(crate) fn detect(payload: &Value) -> Detection {
-    detect_by_event_field(payload, "webhook_type", EVENT)
+/// WillSuite.
+pub static SOURCE: SourceSpec = SourceSpec {
+    name: "willsuite",
+    display_name: "WillSuite",
+    success_status: 202,
+    proof: Proof::StandardWebhooks {
+        secret_variable: "willsuite_webhook_secret",
+    },
+    events: &[
+        EventSpec {
+            name: "case_invoice_item.deleted",
+            schema: schema!(ItemSchema, "willsuite", "willsuite.schema.json"),
+            map: map_item,
+        },
+        EventSpec {
+            name: "case_invoice.deleted",
+            schema: schema!(
+                InvoiceSchema,
+                "willsuite-invoice",
+                "willsuite-invoice.schema.json"
+            ),
+            map: map_invoice,
+        },
+    ],
+    detect,
+};
+
+fn detect(payload: &Value) -> Detection {
+    detect_by_event_field(payload, "webhook_type", SOURCE.events)
 }
 
-pub(crate) fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+/// The id at `pointer` if it is a usable id (for comparisons that only warn).
+fn comparable_id(payload: &Value, pointer: &str) -> Option<EntityId> {
+    payload
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .and_then(|s| EntityId::new(s).ok())
+}
+
+fn map_item(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_line_id = required_id(payload, "/invoice_item_data/id")?;
     let invoice_id = required_id(payload, "/invoice_item_data/case_invoice_id")?;
     let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
-    let invoice_data_id = payload
-        .pointer("/invoice_data/id")
-        .and_then(Value::as_str)
-        .and_then(|s| EntityId::new(s).ok());
-    if invoice_data_id.is_some_and(|id| id != invoice_id) {
+    if comparable_id(payload, "/invoice_data/id").is_some_and(|id| id != invoice_id) {
         warnings.push(Warning::new(
             "/invoice_data/id",
             "id-mismatch",
@@ -50,6 +89,51 @@ pub(crate) fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
             }],
         },
         event_id: Some(invoice_line_id),
+        warnings,
+    })
+}
+
+fn map_invoice(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+    let mut warnings = Vec::new();
+    let invoice_id = required_id(payload, "/invoice_data/id")?;
+    let items = payload
+        .get("invoice_items_data")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    // The invoice's lines go with it: each counts against the entry limit.
+    if 1 + items.len() > MAX_ENTRIES {
+        return Err(Problem::at(
+            ProblemKind::PayloadTooLarge,
+            format!(
+                "The invoice has {} items; an invoice and its lines are at most {MAX_ENTRIES} entries.",
+                items.len()
+            ),
+            "/invoice_items_data",
+            "maxItems",
+            format!("an invoice and its items must be at most {MAX_ENTRIES} entries"),
+        ));
+    }
+    let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
+    for i in 0..items.len() {
+        let pointer = format!("/invoice_items_data/{i}/case_invoice_id");
+        if comparable_id(payload, &pointer).is_none_or(|id| id != invoice_id) {
+            warnings.push(Warning::new(
+                pointer,
+                "id-mismatch",
+                "differs from /invoice_data/id, which was used",
+            ));
+        }
+    }
+    Ok(Mapped {
+        request: DeletionRequest {
+            invoices: vec![InvoiceDeletion {
+                invoice_id: invoice_id.clone(),
+                clinic_id,
+                client_id: None,
+            }],
+            invoice_lines: Vec::new(),
+        },
+        event_id: Some(invoice_id),
         warnings,
     })
 }

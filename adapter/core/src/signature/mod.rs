@@ -7,6 +7,9 @@
 //! `v1,<base64>` entries, each an HMAC-SHA256 of `"<id>.<timestamp>.<raw body>"`: several entries
 //! appear while a sender rotates its secret. The timestamp must be within ±300 s of now.
 
+#[cfg(feature = "provider-signatures")]
+pub mod highlevel;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
