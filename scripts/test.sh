@@ -37,6 +37,9 @@ scripts/web.sh
 step "tests: unit, property, conformance table (native, CLI, wasmtime), the Spin app end to end over HTTP"
 cargo test --workspace --exclude tombstone-spin --locked
 
+step "the HTTP API against openapi.json: openapi-spec-validator, then Schemathesis on tombstone serve (open, and signed)"
+tests/api/run.sh
+
 step "the plugin in a second host: jco-transpiled, in Node, over the conformance table"
 # `npm install` with the committed lock, not `npm ci`: jco's dependencies declare optional
 # platform packages that were never published, which `npm ci` refuses.

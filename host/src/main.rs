@@ -47,6 +47,8 @@ enum Command {
         /// A schema's name (`tombstone schema` lists them).
         name: Option<String>,
     },
+    /// Print the ingestion service's OpenAPI 3.1 document (what GET /openapi.json serves).
+    Openapi,
     /// Run the ingestion service: the Spin component in wasmtime, with Spin's key-value store
     /// (SQLite) and variables, and the playground at /playground/.
     Serve(ServeArgs),
@@ -84,6 +86,18 @@ struct ServeArgs {
     /// Testing only: make key-value writes to keys with this prefix fail.
     #[arg(long, hide = true)]
     fail_writes_to: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless given).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// The request log on stderr: one JSON object per line, or text.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Json)]
+    log_format: LogFormatArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Json,
+    Text,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -106,6 +120,10 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
             })?
         }
     };
+    serve::telemetry::init(match args.log_format {
+        LogFormatArg::Json => serve::telemetry::LogFormat::Json,
+        LogFormatArg::Text => serve::telemetry::LogFormat::Text,
+    });
     let www = args
         .www
         .or_else(|| Some(std::path::PathBuf::from("www")).filter(|p| p.is_dir()));
@@ -133,6 +151,7 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
         variables: args.vars,
         www,
         fail_writes_to: args.fail_writes_to,
+        metrics_listen: args.metrics_listen,
     })
     .map_err(|e| format!("{e:#}"))?;
     Ok(Outcome::Output(String::new()))
@@ -226,6 +245,10 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 None => Outcome::Rejected("unknown".to_owned()),
             })
         }
+        Command::Openapi => Ok(Outcome::Output(
+            serde_json::to_string_pretty(&tombstone_edge::openapi::document())
+                .expect("the document serializes"),
+        )),
         Command::Schema { name: None } => Ok(Outcome::Output(schemas::names().join("\n"))),
         Command::Schema { name: Some(name) } => tombstone_core::schema(&name)
             .map(|text| Outcome::Output(text.trim_end().to_owned()))

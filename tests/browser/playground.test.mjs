@@ -133,6 +133,22 @@ const samples = sampleDirs.flatMap((dir) =>
     }),
 );
 
+test('the footer links the OpenAPI document, which the service serves', async (t) => {
+  if (!process.env.PLAYGROUND_URL) {
+    t.skip('needs the playground served by tombstone serve (PLAYGROUND_URL)');
+    return;
+  }
+  const { context, page } = await open();
+  const href = await page.$eval('#openapi', (a) => a.href);
+  assert.equal(new URL(href).pathname, '/openapi.json');
+  const response = await page.request.get(href);
+  assert.equal(response.status(), 200);
+  const doc = await response.json();
+  assert.equal(doc.openapi, '3.1.0');
+  assert.ok(doc.paths['/api/v1/invoice-deletions'].post, 'the canonical route is documented');
+  await context.close();
+});
+
 test('every shared sample, pasted with its context, shows what the table expects', async (t) => {
   assert.ok(samples.length >= 12, `only ${samples.length} samples`);
   const { context, page, problems } = await open();

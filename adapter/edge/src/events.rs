@@ -13,6 +13,21 @@ pub const EVENT_LINE_PREFIX: &str = "tombstone-event ";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
+    /// A request was answered: the one summary line per request (never a header value, a body
+    /// byte or an id from the payload; the task id is a hash).
+    Answered {
+        /// The route's template (`/api/v1/webhooks/{source}/{organization_id}`), or `-` for a
+        /// path with no route.
+        route: String,
+        /// The status.
+        status: u16,
+        /// `scheduled` or `duplicate` for a deletion, the problem's kind for a refusal
+        /// (`validation`, `conflict`, …), `ok` for anything else.
+        outcome: String,
+        /// The task id of a deletion's answer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_id: Option<String>,
+    },
     /// A delivery could not be processed and was kept as a dead letter.
     DeadLetterKept {
         /// The letter's id.

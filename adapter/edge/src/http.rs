@@ -130,6 +130,32 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// What the answer was: `scheduled` or `duplicate` (with the task id) for a deletion, the
+    /// problem's kind for a problem document, `ok` otherwise.
+    pub fn outcome(&self) -> (String, Option<String>) {
+        let is = |t: &str| {
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with(t))
+        };
+        if is("application/problem+json") {
+            let kind = self.body_json()["type"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("urn:tombstone:problem:"))
+                .unwrap_or("problem")
+                .to_owned();
+            return (kind, None);
+        }
+        if (200..300).contains(&self.status) && is("application/json") {
+            let body = self.body_json();
+            if let (Some(status), Some(task_id)) =
+                (body["status"].as_str(), body["task_id"].as_str())
+            {
+                return (status.to_owned(), Some(task_id.to_owned()));
+            }
+        }
+        ("ok".to_owned(), None)
+    }
+
     /// The body as JSON (for tests and logs).
     pub fn body_json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)

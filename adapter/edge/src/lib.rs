@@ -16,6 +16,7 @@
 //! | `POST /api/v1/maintenance/expire` | removes claims left by dead instances and tasks past `task_retention_seconds` (admin) |
 //! | `GET /healthz` | liveness, including a key-value read |
 //! | `GET /schemas/{name}.json` | the JSON Schemas |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of all of this ([`openapi`]) |
 //!
 //! Two modes: **store mode** (`upstream_url` unset) schedules each deletion exactly once in the
 //! key-value store ([`schedule`]); **relay mode** sends it to the canonical deletion API and lets
@@ -28,6 +29,7 @@ pub mod events;
 pub mod http;
 pub mod ingest;
 pub mod maintenance;
+pub mod openapi;
 pub mod relay;
 pub mod routes;
 pub mod schedule;
@@ -96,7 +98,22 @@ pub fn handle(
         }
     };
     response.events.extend(ctx.events.take());
+    summarize(req.path, &mut response);
     response
+}
+
+/// Adds the request's summary ([`Event::Answered`]) to a response: its route's template, its
+/// status, its outcome and its task id. [`handle`] does it; a shell does it for an answer it
+/// gives itself (a body too large or too slow).
+pub fn summarize(path: &str, response: &mut Response) {
+    let route = Route::parse(path).map_or("-", |r| r.template()).to_owned();
+    let (outcome, task_id) = response.outcome();
+    response.events.push(Event::Answered {
+        route,
+        status: response.status,
+        outcome,
+        task_id,
+    });
 }
 
 fn dispatch(
@@ -119,6 +136,13 @@ fn dispatch(
             Some(text) => Response::bytes(200, "application/schema+json", text.into()),
             None => not_found("There is no schema of this name."),
         },
+        Route::OpenApi => {
+            let checks = match config {
+                Ok(config) => openapi::Checks::Configured(config),
+                Err(_) => openapi::Checks::All,
+            };
+            Response::json(200, &openapi::document_for(checks))
+        }
         admin_route => match admin(req, config) {
             Err(refused) => refused,
             Ok(checked) => match admin_route {

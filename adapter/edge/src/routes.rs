@@ -41,10 +41,12 @@ pub enum Route<'a> {
         /// The schema's name.
         name: &'a str,
     },
+    /// `GET /openapi.json`.
+    OpenApi,
 }
 
 /// Every route's template and methods, in the order of the README and the API document.
-pub const ROUTES: [(&str, &[&str]); 10] = [
+pub const ROUTES: [(&str, &[&str]); 11] = [
     ("/api/v1/invoice-deletions", &["POST"]),
     ("/api/v1/webhooks/{source}/{organization_id}", &["POST"]),
     ("/api/v1/convert", &["POST"]),
@@ -55,6 +57,7 @@ pub const ROUTES: [(&str, &[&str]); 10] = [
     ("/api/v1/maintenance/expire", &["POST"]),
     ("/healthz", &["GET"]),
     ("/schemas/{name}.json", &["GET"]),
+    ("/openapi.json", &["GET"]),
 ];
 
 /// One path segment: non-empty, no `/`.
@@ -71,6 +74,7 @@ impl<'a> Route<'a> {
             "/api/v1/dead-letters" => return Some(Route::DeadLetters),
             "/api/v1/maintenance/expire" => return Some(Route::Expire),
             "/healthz" => return Some(Route::Health),
+            "/openapi.json" => return Some(Route::OpenApi),
             _ => {}
         }
         if let Some(rest) = path.strip_prefix("/api/v1/webhooks/") {
@@ -122,6 +126,7 @@ impl<'a> Route<'a> {
             Route::Expire => 7,
             Route::Health => 8,
             Route::Schema { .. } => 9,
+            Route::OpenApi => 10,
         }
     }
 }

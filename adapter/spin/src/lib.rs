@@ -50,7 +50,8 @@ fn handle(req: IncomingRequest) -> Response {
     let timeout_ms = config
         .as_ref()
         .map_or(DEFAULT_BODY_TIMEOUT_MS, |c| c.body_timeout_ms);
-    let response = match outbound::read_body(req, tombstone_edge::body_limit(path), timeout_ms) {
+    let mut response = match outbound::read_body(req, tombstone_edge::body_limit(path), timeout_ms)
+    {
         Ok(body) => {
             let request = tombstone_edge::Request {
                 method: &method,
@@ -65,11 +66,17 @@ fn handle(req: IncomingRequest) -> Response {
             };
             tombstone_edge::handle(&request, env, &config, now())
         }
-        Err(BodyError::TooLarge) => tombstone_edge::body_too_large(path, declared_length),
-        Err(BodyError::TooSlow) => tombstone_edge::body_too_slow(timeout_ms),
-        Err(BodyError::Unreadable) => tombstone_edge::body_unreadable(),
+        Err(error) => {
+            let mut answer = match error {
+                BodyError::TooLarge => tombstone_edge::body_too_large(path, declared_length),
+                BodyError::TooSlow => tombstone_edge::body_too_slow(timeout_ms),
+                BodyError::Unreadable => tombstone_edge::body_unreadable(),
+            };
+            tombstone_edge::summarize(path, &mut answer);
+            answer
+        }
     };
-    for event in &response.events {
+    for event in std::mem::take(&mut response.events) {
         eprintln!("{}", event.to_line());
     }
     let mut builder = Response::builder();

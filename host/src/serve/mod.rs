@@ -7,8 +7,10 @@
 pub mod body;
 pub mod files;
 pub mod kv;
+pub mod metrics;
 pub mod outbound;
 pub mod spin;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,8 +21,10 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
+use tombstone_edge::Event;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -30,6 +34,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use self::kv::runtime_config::StoreLocation;
 use self::kv::{Kv, Redis, Sqlite};
+use self::metrics::Metrics;
 use self::outbound::Outbound;
 use self::spin::{SpinHost, SpinView, Variables};
 
@@ -45,6 +50,8 @@ pub const MAX_REQUEST_BYTES: u64 = 8 << 20;
 /// The wall-clock budget of one request beyond the component's own waits (its body timeout and
 /// its upstream timeout): time to compute, store, and keep a dead letter.
 const REQUEST_MARGIN: Duration = Duration::from_secs(10);
+/// The most a component may write to stderr in one request (its events are a few lines).
+const GUEST_STDERR_BYTES: usize = 4 << 20;
 /// How long a client may take to send a request's head (slow headers hold a connection).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Epoch tick: the budget's resolution.
@@ -65,6 +72,8 @@ pub struct ServeOptions {
     pub www: Option<PathBuf>,
     /// Fault injection for tests: writes to keys with this prefix fail.
     pub fail_writes_to: Option<String>,
+    /// Where `GET /metrics` is served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Per-request store data.
@@ -111,6 +120,8 @@ struct Server {
     /// [`REQUEST_MARGIN`]. It covers the outbound call, which the component waits for.
     budget: Duration,
     www: Option<PathBuf>,
+    /// The metrics, when they are served.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// The engine: pooling allocator, epoch interruption for the request timeout.
@@ -185,7 +196,10 @@ impl Server {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         spin::add_to_linker(&mut linker, spin_view)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
-        let kv = open_store(&options.kv)?.fail_writes_to(options.fail_writes_to.clone());
+        let metrics = options.metrics_listen.map(|_| Metrics::new());
+        let kv = open_store(&options.kv)?
+            .fail_writes_to(options.fail_writes_to.clone())
+            .observed(metrics.clone());
         let declared: Vec<(&str, &str)> = tombstone_edge::config::variables()
             .iter()
             .map(|v| (v.name, v.default))
@@ -202,16 +216,26 @@ impl Server {
             outbound,
             budget,
             www: options.www.clone(),
+            metrics,
         })
     }
 
+    /// Answers one request; the events it yields are the component's (its `tombstone-event`
+    /// lines on stderr), or the host's own summary for an answer the host gives itself.
     async fn handle(
         self: Arc<Self>,
         req: hyper::Request<hyper::body::Incoming>,
-    ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
-        let path = req.uri().path();
+    ) -> anyhow::Result<(hyper::Response<HyperOutgoingBody>, Vec<Event>)> {
+        let path = req.uri().path().to_owned();
         if path == "/playground" || path.starts_with("/playground/") {
-            return Ok(self.static_file(&path["/playground".len()..]));
+            let answer = self.static_file(&path["/playground".len()..]);
+            let summary = Event::Answered {
+                route: "/playground/{file}".into(),
+                status: answer.status().as_u16(),
+                outcome: "ok".into(),
+                task_id: None,
+            };
+            return Ok((answer, vec![summary]));
         }
         // A body declared longer than its route takes is refused before a byte of it is read,
         // with the document the component gives for one it stops reading.
@@ -221,14 +245,19 @@ impl Server {
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|len| len > limit as u64) {
-            let answer = edge_response(tombstone_edge::body_too_large(req.uri().path(), declared));
+            let mut answer = tombstone_edge::body_too_large(&path, declared);
+            tombstone_edge::summarize(&path, &mut answer);
+            let events = std::mem::take(&mut answer.events);
             body::drain(req.into_body());
-            return Ok(answer);
+            return Ok((edge_response(answer), events));
         }
+        // The component's stderr, read once it has answered: its event lines become logs and
+        // metrics, anything else is passed on.
+        let stderr = MemoryOutputPipe::new(GUEST_STDERR_BYTES);
         let mut store = Store::new(
             self.pre.engine(),
             RequestState {
-                wasi: WasiCtx::builder().inherit_stderr().build(),
+                wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
                 http: WasiHttpCtx::new(),
                 table: ResourceTable::new(),
                 spin: self.spin.clone(),
@@ -266,7 +295,7 @@ impl Server {
             anyhow::bail!("the component did not answer within {:?}", self.budget);
         };
         match answer {
-            Ok(Ok(resp)) => Ok(resp),
+            Ok(Ok(resp)) => Ok((resp, telemetry::guest_events(&stderr.contents()))),
             Ok(Err(e)) => Err(e.into()),
             Err(_) => {
                 let e = match task.await {
@@ -341,6 +370,32 @@ fn response(status: u16, content_type: &str, body: Bytes) -> hyper::Response<Hyp
     r
 }
 
+/// `GET /metrics` on its own listener.
+async fn serve_metrics(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
+    loop {
+        let Ok((client, _)) = listener.accept().await else {
+            continue;
+        };
+        let metrics = metrics.clone();
+        tokio::task::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+                let metrics = metrics.clone();
+                async move {
+                    let answer = if req.uri().path() == "/metrics" {
+                        response(200, metrics::CONTENT_TYPE, metrics.render().into())
+                    } else {
+                        response(404, "text/plain", "not found\n".into())
+                    };
+                    Ok::<_, std::convert::Infallible>(answer)
+                }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(client), service)
+                .await;
+        });
+    }
+}
+
 /// Runs the server until the process is stopped. Prints `listening on http://ADDR` once ready.
 pub fn run(options: ServeOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -359,34 +414,68 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
-    println!(
+    let metrics_listener = match options.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?,
+        ),
+        None => None,
+    };
+    // The first line names the service's address (scripts and tests read it). Whoever started
+    // the server may close its end of stdout after that line: a write that fails then is no
+    // reason to stop serving.
+    let announce = |line: String| {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    };
+    announce(format!(
         "tombstone: listening on http://{} (component {}, key-value {})",
         listener.local_addr()?,
         options.component.display(),
         server.spin.kv.description()
-    );
+    ));
+    if let (Some(metrics_listener), Some(metrics)) = (metrics_listener, server.metrics.clone()) {
+        announce(format!(
+            "tombstone: metrics on http://{}/metrics",
+            metrics_listener.local_addr()?
+        ));
+        tokio::task::spawn(serve_metrics(metrics_listener, metrics));
+    }
     loop {
         let (client, _) = listener.accept().await?;
         let server = server.clone();
         tokio::task::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
+            let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
                 let server = server.clone();
                 async move {
-                    match server.handle(req).await {
-                        Ok(r) => Ok::<_, std::convert::Infallible>(r),
+                    let started = std::time::Instant::now();
+                    let method = req.method().to_string();
+                    let path = req.uri().path().to_owned();
+                    let (answer, events) = match server.clone().handle(req).await {
+                        Ok(answered) => answered,
                         Err(e) => {
-                            eprintln!("tombstone: request failed: {e:#}");
-                            let problem = tombstone_core::Problem::new(
-                                tombstone_core::ProblemKind::Unavailable,
-                                "The request could not be processed; retry later.",
-                            );
-                            Ok(response(
-                                503,
-                                "application/problem+json",
-                                problem.to_json().into(),
-                            ))
+                            tracing::error!(target: "tombstone::host", error = %format!("{e:#}"), "request failed");
+                            let mut answer =
+                                tombstone_edge::Response::problem(&tombstone_core::Problem::new(
+                                    tombstone_core::ProblemKind::Unavailable,
+                                    "The request could not be processed; retry later.",
+                                ))
+                                .with_header("retry-after", "5");
+                            tombstone_edge::summarize(&path, &mut answer);
+                            let events = std::mem::take(&mut answer.events);
+                            (edge_response(answer), events)
                         }
-                    }
+                    };
+                    telemetry::answered(
+                        server.metrics.as_deref(),
+                        &method,
+                        answer.status().as_u16(),
+                        events,
+                        started.elapsed(),
+                    );
+                    Ok::<_, std::convert::Infallible>(answer)
                 }
             });
             let _ = http1::Builder::new()

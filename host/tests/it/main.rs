@@ -11,3 +11,4 @@ mod relay;
 mod serve;
 mod spin_manifest;
 mod support;
+mod telemetry;

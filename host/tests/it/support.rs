@@ -41,11 +41,16 @@ impl Server {
 
     /// `tombstone serve --listen listen` with exactly `args`.
     pub fn spawn(listen: &str, args: &[&str]) -> Server {
+        Server::spawn_with_stderr(listen, args, Stdio::inherit())
+    }
+
+    /// The same, with its stderr (the request log) going to `stderr`.
+    pub fn spawn_with_stderr(listen: &str, args: &[&str], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
             .args(["serve", "--listen", listen])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start tombstone serve");
         let mut line = String::new();

@@ -32,8 +32,18 @@ fn a_replay_runs_with_the_original_received_at_and_removes_the_letter() {
     assert_eq!(r.status, 503);
     assert!(matches!(
         r.events.as_slice(),
-        [Event::DeadLetterKept { reason, .. }] if reason.contains("disk full")
+        [Event::DeadLetterKept { reason, .. }, Event::Answered { .. }] if reason.contains("disk full")
     ));
+    // The request's summary: its route's template, never the path; the outcome, no task id.
+    assert_eq!(
+        r.events[1],
+        Event::Answered {
+            route: "/api/v1/invoice-deletions".into(),
+            status: 503,
+            outcome: "unavailable".into(),
+            task_id: None,
+        }
+    );
     // An hour later, with the store healthy again.
     let kv = healthy(kv);
     let path = replay(1);
@@ -45,11 +55,19 @@ fn a_replay_runs_with_the_original_received_at_and_removes_the_letter() {
     assert_eq!(body["scheduled_for"], "2026-03-01T12:01:00Z");
     assert_eq!(
         r.events,
-        [Event::DeadLetterReplayed {
-            id: tombstone_edge::dead_letters::DeadLetterId::new(1),
-            status: 202,
-            removed: true
-        }]
+        [
+            Event::DeadLetterReplayed {
+                id: tombstone_edge::dead_letters::DeadLetterId::new(1),
+                status: 202,
+                removed: true
+            },
+            Event::Answered {
+                route: "/api/v1/dead-letters/{id}/replay".into(),
+                status: 202,
+                outcome: "scheduled".into(),
+                task_id: Some(body["task_id"].as_str().unwrap().to_owned()),
+            }
+        ]
     );
     assert_eq!(
         get("/api/v1/dead-letters/1")
@@ -295,7 +313,10 @@ fn a_delivery_that_cannot_be_kept_either_is_reported_and_still_answered_503() {
         "The delivery could not be processed or kept; retry later."
     );
     assert!(
-        matches!(r.events.as_slice(), [Event::DeadLetterLost { .. }]),
+        matches!(
+            r.events.as_slice(),
+            [Event::DeadLetterLost { .. }, Event::Answered { .. }]
+        ),
         "{:?}",
         r.events
     );

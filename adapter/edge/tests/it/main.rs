@@ -1,6 +1,7 @@
 //! The ingestion service's behaviour with its ports in memory, in one test binary.
 
 mod dead_letters;
+mod openapi;
 mod relay;
 mod service;
 mod support;

@@ -12,6 +12,8 @@ use std::time::Duration;
 pub use self::redis::Redis;
 pub use self::sqlite::Sqlite;
 
+use super::metrics::Metrics;
+
 /// A storage failure. Its text reaches the component as `error::other` (Spin's `Other(String)`).
 #[derive(Debug, thiserror::Error)]
 pub enum KvError {
@@ -49,6 +51,7 @@ pub struct Kv {
     backend: Backend,
     description: Arc<str>,
     fail_writes_to: Option<Arc<str>>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Kv {
@@ -58,6 +61,7 @@ impl Kv {
             backend: Backend::Sqlite(store),
             description: description.into(),
             fail_writes_to: None,
+            metrics: None,
         }
     }
 
@@ -67,6 +71,7 @@ impl Kv {
             backend: Backend::Redis(store),
             description: description.into(),
             fail_writes_to: None,
+            metrics: None,
         }
     }
 
@@ -74,6 +79,26 @@ impl Kv {
     pub fn fail_writes_to(mut self, prefix: Option<String>) -> Kv {
         self.fail_writes_to = prefix.map(Into::into);
         self
+    }
+
+    /// Times every operation into `metrics`, when given.
+    pub fn observed(mut self, metrics: Option<Arc<Metrics>>) -> Kv {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Times `operation` into the metrics.
+    async fn timed<T>(
+        &self,
+        operation: &'static str,
+        run: impl std::future::Future<Output = KvResult<T>>,
+    ) -> KvResult<T> {
+        let started = std::time::Instant::now();
+        let result = run.await;
+        if let Some(metrics) = &self.metrics {
+            metrics.kv_operation(operation, result.is_ok(), started.elapsed());
+        }
+        result
     }
 
     /// What the store is, for the start-up line.
@@ -90,53 +115,71 @@ impl Kv {
 
     /// The value of `key` in the store labelled `store`.
     pub async fn get(&self, store: &str, key: &str) -> KvResult<Option<Vec<u8>>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.get(store, key),
-            Backend::Redis(r) => r.get(key).await,
-        }
+        self.timed("get", async {
+            match &self.backend {
+                Backend::Sqlite(s) => s.get(store, key),
+                Backend::Redis(r) => r.get(key).await,
+            }
+        })
+        .await
     }
 
     /// Sets a key.
     pub async fn set(&self, store: &str, key: &str, value: &[u8]) -> KvResult<()> {
-        self.check_write(key)?;
-        match &self.backend {
-            Backend::Sqlite(s) => s.set(store, key, value),
-            Backend::Redis(r) => r.set(key, value).await,
-        }
+        self.timed("set", async {
+            self.check_write(key)?;
+            match &self.backend {
+                Backend::Sqlite(s) => s.set(store, key, value),
+                Backend::Redis(r) => r.set(key, value).await,
+            }
+        })
+        .await
     }
 
     /// Deletes a key.
     pub async fn delete(&self, store: &str, key: &str) -> KvResult<()> {
-        self.check_write(key)?;
-        match &self.backend {
-            Backend::Sqlite(s) => s.delete(store, key),
-            Backend::Redis(r) => r.delete(key).await,
-        }
+        self.timed("delete", async {
+            self.check_write(key)?;
+            match &self.backend {
+                Backend::Sqlite(s) => s.delete(store, key),
+                Backend::Redis(r) => r.delete(key).await,
+            }
+        })
+        .await
     }
 
     /// Whether a key exists.
     pub async fn exists(&self, store: &str, key: &str) -> KvResult<bool> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.get(store, key).map(|v| v.is_some()),
-            Backend::Redis(r) => r.exists(key).await,
-        }
+        self.timed("exists", async {
+            match &self.backend {
+                Backend::Sqlite(s) => s.get(store, key).map(|v| v.is_some()),
+                Backend::Redis(r) => r.exists(key).await,
+            }
+        })
+        .await
     }
 
     /// Every key of a store.
     pub async fn keys(&self, store: &str) -> KvResult<Vec<String>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.keys(store),
-            Backend::Redis(r) => r.keys().await,
-        }
+        self.timed("keys", async {
+            match &self.backend {
+                Backend::Sqlite(s) => s.keys(store),
+                Backend::Redis(r) => r.keys().await,
+            }
+        })
+        .await
     }
 
     /// Adds `delta` to the counter at `key` atomically; the new value.
     pub async fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64> {
-        self.check_write(key)?;
-        match &self.backend {
-            Backend::Sqlite(s) => s.increment(store, key, delta),
-            Backend::Redis(r) => r.increment(key, delta).await,
-        }
+        self.timed("increment", async {
+            self.check_write(key)?;
+            match &self.backend {
+                Backend::Sqlite(s) => s.increment(store, key, delta),
+                Backend::Redis(r) => r.increment(key, delta).await,
+            }
+        })
+        .await
     }
 
     /// Sets `key` to `new` only if it still holds `old` (`None`: absent); whether it did.
@@ -147,11 +190,14 @@ impl Kv {
         old: Option<&[u8]>,
         new: &[u8],
     ) -> KvResult<bool> {
-        self.check_write(key)?;
-        match &self.backend {
-            Backend::Sqlite(s) => s.compare_and_swap(store, key, old, new),
-            Backend::Redis(r) => r.compare_and_swap(key, old, new).await,
-        }
+        self.timed("compare_and_swap", async {
+            self.check_write(key)?;
+            match &self.backend {
+                Backend::Sqlite(s) => s.compare_and_swap(store, key, old, new),
+                Backend::Redis(r) => r.compare_and_swap(key, old, new).await,
+            }
+        })
+        .await
     }
 }
 
