@@ -1,21 +1,32 @@
-//! `cargo bench -p tombstone-host`: what a conversion costs, natively and through the plugin.
+//! `scripts/bench.sh` (or `cargo bench -p tombstone-host --bench convert` once the plugin and
+//! the peer are there): what a conversion costs, side by side with a JavaScript peer, in one run.
 //!
-//! Prints a table (per payload: bare JSON parse, native convert, native convert plus what the
-//! plugin also does (parse the raw context, render the JSON), plugin convert on a warm
-//! instance, plugin convert in a fresh instance per call as Spin does per request), then the
-//! component's size and its first-call latency. Build the component first:
-//! `cargo run --release -p xtask -- plugin`.
+//! For each provider's documentation example: a bare `serde_json` parse into a `Value`, the
+//! native core (its fast path, and the slow path every refusal takes), the plugin's whole job
+//! done natively, the plugin on a warm instance and on a fresh instance per call (as Spin does
+//! per request), and the peer — ajv 8 (draft 2020-12, compiled once) validating the same schema,
+//! then the mapping, UUIDv5 and SHA-256, in Node (`tests/bench/ajv/`). The rounds interleave
+//! every row, so a noisy machine slows them alike; each row's ratio is to the peer's ns/op from
+//! the same rounds. Then the goals, checked against the table.
 
 use std::hint::black_box;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tombstone_core::{convert, RawContext};
+use tombstone_core::{convert, convert_slow, RawContext};
 use tombstone_host::plugin::{find_component, Plugin};
 
-/// Runs `f` repeatedly for about `budget`, timing each call; returns (p50, p99, mean) in µs.
-fn measure(budget: Duration, mut f: impl FnMut()) -> (f64, f64, f64) {
+/// One timing of a row: (p50, mean) in ns per call.
+#[derive(Clone, Copy)]
+struct Timing {
+    p50: f64,
+    mean: f64,
+}
+
+/// Runs `f` repeatedly for about `budget`, timing each call.
+fn measure(budget: Duration, mut f: impl FnMut()) -> Timing {
     for _ in 0..50 {
         f(); // warm caches and allocators
     }
@@ -27,25 +38,95 @@ fn measure(budget: Duration, mut f: impl FnMut()) -> (f64, f64, f64) {
         samples.push(t.elapsed());
     }
     samples.sort();
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let p = |q: f64| us(samples[((samples.len() - 1) as f64 * q) as usize]);
-    let mean = us(samples.iter().sum::<Duration>()) / samples.len() as f64;
-    (p(0.5), p(0.99), mean)
+    let ns = |d: Duration| d.as_secs_f64() * 1e9;
+    Timing {
+        p50: ns(samples[samples.len() / 2]),
+        mean: ns(samples.iter().sum::<Duration>()) / samples.len() as f64,
+    }
 }
 
+/// The peer's ns/op on `sample` (a mean over `iterations`, as it prints it).
+fn peer(dir: &Path, schema: &Path, sample: &Path, source: &str, iterations: u32) -> f64 {
+    let out = Command::new("node")
+        .current_dir(dir)
+        .arg("bench.mjs")
+        .arg(schema)
+        .arg(sample)
+        .arg(source)
+        .arg(iterations.to_string())
+        .output()
+        .expect("node runs (scripts/bench.sh installs the peer)");
+    assert!(
+        out.status.success(),
+        "the peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    line["ns_per_op"].as_f64().expect("ns_per_op")
+}
+
+/// The median of the rounds' values.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+struct Payload {
+    name: &'static str,
+    file: &'static str,
+    schema: &'static str,
+    source: &'static str,
+}
+
+const PAYLOADS: [Payload; 3] = [
+    Payload {
+        name: "Mercoa",
+        file: "mercoa/00-doc-example-verbatim.json",
+        schema: "mercoa.schema.json",
+        source: "mercoa",
+    },
+    Payload {
+        name: "WillSuite",
+        file: "willsuite/01-doc-example-verbatim.json",
+        schema: "willsuite.schema.json",
+        source: "willsuite",
+    },
+    Payload {
+        name: "HighLevel",
+        file: "highlevel/01-webhook-doc-example-verbatim.json",
+        schema: "highlevel.schema.json",
+        source: "highlevel",
+    },
+];
+
+const ROWS: [&str; 7] = [
+    "serde_json → Value (parse only)",
+    "native core `convert` (fast path)",
+    "native core, slow path (`convert_slow`: Value + jsonschema)",
+    "native, the plugin's whole job (context + convert + JSON)",
+    "plugin, warm instance",
+    "plugin, fresh instance per call",
+    "peer: ajv + JS mapping in Node",
+];
+
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/payloads");
-    let payloads = [
-        ("Mercoa doc example", "mercoa/00-doc-example-verbatim.json"),
-        (
-            "WillSuite doc example",
-            "willsuite/01-doc-example-verbatim.json",
-        ),
-        (
-            "HighLevel doc example",
-            "highlevel/01-webhook-doc-example-verbatim.json",
-        ),
-    ];
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let payloads_dir = repo.join("tests/conformance/payloads");
+    let schemas_dir = repo.join("schemas");
+    let peer_dir = repo.join("tests/bench/ajv");
+    assert!(
+        peer_dir.join("node_modules/ajv").exists(),
+        "the peer is not installed: run scripts/bench.sh (or `npm ci` in tests/bench/ajv)"
+    );
+    let env_number = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let budget = Duration::from_millis(env_number("BENCH_MILLIS", 400));
+    let rounds = env_number("BENCH_ROUNDS", 5) as usize;
+
     let context = RawContext {
         organization_id: Some("acme-vet".into()),
         clinic_id: Some("clinic-1".into()),
@@ -59,90 +140,112 @@ fn main() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&component).unwrap();
     let gzipped = gz.finish().unwrap().len();
-
-    let load_start = Instant::now();
     let plugin = Plugin::from_bytes(&component).unwrap();
-    let compile = load_start.elapsed();
-    let first_payload = std::fs::read(root.join(payloads[0].1)).unwrap();
-    let first_call_start = Instant::now();
-    plugin.convert(&first_payload, &context).unwrap().unwrap();
-    let first_call = first_call_start.elapsed();
 
-    let budget = Duration::from_millis(
-        std::env::var("BENCH_MILLIS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1500),
-    );
-    println!("| payload | bytes | what | p50 µs | p99 µs | mean µs | p50 vs parse |");
-    println!("|---|---:|---|---:|---:|---:|---:|");
-    for (name, file) in payloads {
-        let bytes = std::fs::read(root.join(file)).unwrap();
-        let mut warm = plugin.instance().unwrap();
-        let rows: Vec<(&str, (f64, f64, f64))> = vec![
-            (
-                "serde_json → Value (parse only)",
-                measure(budget, || {
-                    black_box(
-                        serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).unwrap(),
-                    );
-                }),
-            ),
-            (
-                "native core convert",
-                measure(budget, || {
-                    black_box(convert(black_box(&bytes), &ctx).unwrap());
-                }),
-            ),
-            (
-                "native, the plugin's whole job (context parse + convert + JSON)",
-                measure(budget, || {
-                    let ctx = context.parse().unwrap();
-                    black_box(convert(black_box(&bytes), &ctx).unwrap().to_json());
-                }),
-            ),
-            (
-                "plugin convert, warm instance",
-                measure(budget, || {
-                    black_box(warm.convert(black_box(&bytes), &context).unwrap().unwrap());
-                }),
-            ),
-            (
-                "plugin convert, fresh instance per call",
-                measure(budget, || {
-                    black_box(
-                        plugin
-                            .convert(black_box(&bytes), &context)
-                            .unwrap()
-                            .unwrap(),
-                    );
-                }),
-            ),
-        ];
-        let parse = rows[0].1 .0;
-        for (what, (p50, p99, mean)) in rows {
-            println!(
-                "| {name} | {} | {what} | {p50:.1} | {p99:.1} | {mean:.1} | {:.2}× |",
-                bytes.len(),
-                p50 / parse
+    // timings[payload][row][round]
+    let mut timings: Vec<Vec<Vec<Timing>>> = vec![vec![Vec::new(); ROWS.len()]; PAYLOADS.len()];
+    for round in 0..rounds {
+        eprintln!("round {}/{rounds}", round + 1);
+        for (p, payload) in PAYLOADS.iter().enumerate() {
+            let sample: PathBuf = payloads_dir.join(payload.file);
+            let bytes = std::fs::read(&sample).unwrap();
+            let mut warm = plugin.instance().unwrap();
+            let rows = &mut timings[p];
+            rows[0].push(measure(budget, || {
+                black_box(serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).unwrap());
+            }));
+            rows[1].push(measure(budget, || {
+                black_box(convert(black_box(&bytes), &ctx).unwrap());
+            }));
+            rows[2].push(measure(budget, || {
+                black_box(convert_slow(black_box(&bytes), &ctx).unwrap());
+            }));
+            rows[3].push(measure(budget, || {
+                let ctx = context.parse().unwrap();
+                black_box(convert(black_box(&bytes), &ctx).unwrap().to_json());
+            }));
+            rows[4].push(measure(budget, || {
+                black_box(warm.convert(black_box(&bytes), &context).unwrap().unwrap());
+            }));
+            rows[5].push(measure(budget, || {
+                black_box(
+                    plugin
+                        .convert(black_box(&bytes), &context)
+                        .unwrap()
+                        .unwrap(),
+                );
+            }));
+            // About `budget` of the peer's own loop, after its warm-up.
+            let guess = rows[1].last().unwrap().mean * 3.0;
+            let iterations = (budget.as_secs_f64() * 1e9 / guess).clamp(2_000.0, 200_000.0);
+            let ns = peer(
+                &peer_dir,
+                &schemas_dir.join(payload.schema),
+                &sample,
+                payload.source,
+                iterations as u32,
             );
+            rows[6].push(Timing { p50: ns, mean: ns });
         }
     }
-    let (p50, p99, mean) = measure(budget, || {
+
+    println!(
+        "\n{rounds} interleaved rounds, medians; ratio = mean ns/op ÷ the peer's ns/op (lower is faster)\n"
+    );
+    println!("| payload | bytes | what | p50 µs | mean µs | vs peer |");
+    println!("|---|---:|---|---:|---:|---:|");
+    let mut summary = Vec::new();
+    for (p, payload) in PAYLOADS.iter().enumerate() {
+        let bytes = std::fs::metadata(payloads_dir.join(payload.file))
+            .unwrap()
+            .len();
+        let row = |r: usize| Timing {
+            p50: median(timings[p][r].iter().map(|t| t.p50).collect()),
+            mean: median(timings[p][r].iter().map(|t| t.mean).collect()),
+        };
+        let peer_mean = row(6).mean;
+        for (r, what) in ROWS.iter().enumerate() {
+            let t = row(r);
+            let p50 = if r == 6 {
+                "—".to_owned()
+            } else {
+                format!("{:.1}", t.p50 / 1e3)
+            };
+            println!(
+                "| {} doc example | {bytes} | {what} | {p50} | {:.1} | {:.2}× |",
+                payload.name,
+                t.mean / 1e3,
+                t.mean / peer_mean
+            );
+        }
+        summary.push((payload.name, row(1), row(4), row(5), peer_mean));
+    }
+
+    println!("\nGoals (issue 11):\n");
+    let mark = |ok: bool| if ok { "met" } else { "NOT met" };
+    for (name, native, warm, fresh, peer_mean) in &summary {
+        let to_peer = native.mean / peer_mean;
+        let warm_to_native = warm.mean / native.mean;
+        println!(
+            "- {name}: native ÷ peer = {to_peer:.2} (goal ≤ 0.33: {}); warm plugin ÷ native = {warm_to_native:.2} (goal ≤ 1.3: {}); fresh instance p50 = {:.1} µs",
+            mark(to_peer <= 1.0 / 3.0),
+            mark(warm_to_native <= 1.3),
+            fresh.p50 / 1e3
+        );
+    }
+    let mercoa_fresh = summary[0].3.p50 / 1e3;
+    println!(
+        "- Mercoa, fresh instance per call: p50 {mercoa_fresh:.1} µs (goal ≤ 50 µs: {})",
+        mark(mercoa_fresh <= 50.0)
+    );
+    let instantiate = measure(budget, || {
         black_box(plugin.instance().unwrap());
     });
-    println!("| — | — | instantiate only (fresh store + instance, no call) | {p50:.1} | {p99:.1} | {mean:.1} | |");
-    let (p50, p99, mean) = measure(budget, || {
-        black_box(plugin.instance().unwrap().schema("none").unwrap());
-    });
-    println!("| — | — | fresh instance + one trivial call | {p50:.1} | {p99:.1} | {mean:.1} | |");
-    println!();
     println!(
-        "component: {} ({} bytes, {} gzipped); compile once: {:.1} ms; first convert after compile: {:.1} µs",
+        "\ncomponent: {} ({} bytes, {} gzipped); instantiate only (fresh store + instance, no call): p50 {:.1} µs",
         component_path.display(),
         component.len(),
         gzipped,
-        compile.as_secs_f64() * 1e3,
-        first_call.as_secs_f64() * 1e6
+        instantiate.p50 / 1e3
     );
 }

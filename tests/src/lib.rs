@@ -180,3 +180,93 @@ pub fn check(case: &Case, output: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// Writes `value` as JSON text spelled one of the many ways that parse back to it: each
+/// decision (escape a character as `\uXXXX`, put white space between tokens, write an integer
+/// as a float, put a decoy member before a real one — serde_json keeps the last of a repeated
+/// name —, start with a byte-order mark) is taken when `choose()` says so. Text-level variety
+/// that mutating a parsed value never produces, for the fast-path agreement tests.
+pub fn respell(value: &Value, choose: &mut impl FnMut() -> u8) -> Vec<u8> {
+    let mut out = String::new();
+    if choose() % 16 == 0 {
+        out.push('\u{feff}');
+    }
+    write_respelled(value, choose, &mut out);
+    out.into_bytes()
+}
+
+fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut String) {
+    let space = |choose: &mut dyn FnMut() -> u8, out: &mut String| match choose() % 8 {
+        0 => out.push(' '),
+        1 => out.push_str("\n\t "),
+        _ => {}
+    };
+    match value {
+        Value::Null | Value::Bool(_) => out.push_str(&value.to_string()),
+        Value::Number(n) => match (n.as_u64(), choose() % 6) {
+            (Some(u), 0) => out.push_str(&format!("{u}.0")),
+            (Some(u), 1) => out.push_str(&format!("{u}e0")),
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::String(s) => write_string(s, choose, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                space(choose, out);
+                write_respelled(item, choose, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            let mut first = true;
+            for (name, member) in map {
+                // A decoy first: the same name with another value, which the real one overrides.
+                if choose() % 10 == 0 {
+                    let decoy = match choose() % 4 {
+                        0 => Value::Null,
+                        1 => Value::from(12),
+                        2 => Value::from(""),
+                        _ => serde_json::json!({"decoy": [1]}),
+                    };
+                    if !first {
+                        out.push(',');
+                    }
+                    write_string(name, choose, out);
+                    out.push(':');
+                    write_respelled(&decoy, choose, out);
+                    first = false;
+                }
+                if !first {
+                    out.push(',');
+                }
+                space(choose, out);
+                write_string(name, choose, out);
+                space(choose, out);
+                out.push(':');
+                write_respelled(member, choose, out);
+                first = false;
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_string(s: &str, choose: &mut impl FnMut() -> u8, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        let must = matches!(c, '"' | '\\') || c < ' ';
+        if must || choose() % 12 == 0 {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+}

@@ -1,4 +1,6 @@
-//! Small JSON helpers: a nesting-depth scan that runs before parsing, and JSON Pointer building.
+//! Small JSON helpers: a nesting-depth scan that runs before parsing, and JSON Pointers.
+
+use serde_json::Value;
 
 /// The deepest nesting of arrays and objects in `bytes`, stopping early once it passes `limit`.
 ///
@@ -39,6 +41,34 @@ pub fn nesting_depth(bytes: &[u8], limit: usize) -> usize {
     deepest
 }
 
+/// The value at an RFC 6901 JSON Pointer, as [`Value::pointer`] finds it, without allocating
+/// for a pointer that has no escaped token (`~0`, `~1`).
+pub fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.contains('~') {
+        return value.pointer(pointer);
+    }
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let mut node = value;
+    for token in pointer.strip_prefix('/')?.split('/') {
+        node = match node {
+            Value::Object(map) => map.get(token)?,
+            Value::Array(items) => items.get(array_index(token)?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// An array index token as RFC 6901 (and `serde_json`) read it: digits, no leading zero.
+fn array_index(token: &str) -> Option<usize> {
+    if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+        return None;
+    }
+    token.parse().ok()
+}
+
 /// Escapes one reference token of an RFC 6901 JSON Pointer (`~` → `~0`, `/` → `~1`).
 pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
@@ -61,6 +91,36 @@ mod tests {
     fn stops_once_past_the_limit() {
         let deep = "[".repeat(10_000);
         assert_eq!(nesting_depth(deep.as_bytes(), 64), 65);
+    }
+
+    #[test]
+    fn at_finds_what_pointer_finds() {
+        let doc: Value = serde_json::from_str(
+            r#"{"a":{"b":[10,{"c":true}]},"":{"x":1},"a/b":2,"m~n":3,"01":4}"#,
+        )
+        .unwrap();
+        for pointer in [
+            "",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/2",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/-1",
+            "/a/b/x",
+            "/",
+            "//x",
+            "/a~1b",
+            "/m~0n",
+            "/01",
+            "a",
+            "/a/b/1/c/d",
+            "/zz",
+        ] {
+            assert_eq!(at(&doc, pointer), doc.pointer(pointer), "{pointer}");
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod canonical;
 pub mod context;
 pub mod conversion;
 pub mod error;
+pub mod fast;
 pub mod idempotency;
 pub mod ids;
 pub mod json;
@@ -70,7 +71,19 @@ pub fn detect_event(payload: &[u8]) -> Option<(Source, &'static EventSpec)> {
 }
 
 /// Converts one delivery.
+///
+/// A valid delivery takes the fast path ([`fast`]): one streaming pass, no `Value` tree. Any
+/// other payload — and any the fast path does not check exactly — takes [`convert_slow`], which
+/// says what is wrong. Both give the same answer, byte for byte.
 pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
+    match fast::convert(payload, ctx) {
+        Some(conversion) => Ok(conversion),
+        None => convert_slow(payload, ctx),
+    }
+}
+
+/// The size limits, checked before anything is parsed.
+pub(crate) fn check_size(payload: &[u8], ctx: &Context) -> Result<(), Problem> {
     if payload.len() > MAX_SOURCE_BODY_BYTES {
         return Err(too_large(
             payload.len(),
@@ -85,14 +98,38 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
             "canonical body",
         ));
     }
+    Ok(())
+}
+
+/// [`convert`] without the fast path: the whole payload parsed into a `Value` and held to its
+/// schema by the generated validators. Every answer of [`convert`] is this function's (the
+/// agreement tests check it); it is public for them and for benchmarks.
+pub fn convert_slow(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
+    check_size(payload, ctx)?;
     let value = parse(payload)?;
+    convert_value(
+        payload,
+        &value,
+        |event| (event.schema.validate)(&value),
+        ctx,
+    )
+}
+
+/// The pipeline after parsing: `value` is the payload, whole (the slow path) or as the fast
+/// path kept it, and `validate` holds it to an event's schema.
+pub(crate) fn convert_value(
+    payload: &[u8],
+    value: &Value,
+    validate: impl Fn(&EventSpec) -> Vec<FieldError>,
+    ctx: &Context,
+) -> Result<Conversion, Problem> {
     let (source, event, own_other_event) = match ctx.source {
         Some(source) => {
-            let (event, other_event) = source.event_for(&value);
+            let (event, other_event) = source.event_for(value);
             (source, event, other_event)
         }
         None => {
-            let (source, event) = detect_value(&value)?;
+            let (source, event) = detect_value(value)?;
             (source, event, None)
         }
     };
@@ -108,7 +145,7 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
                 "canonical body",
             ));
         }
-        let entries = sources::canonical::entries(&value);
+        let entries = sources::canonical::entries(value);
         if entries > MAX_ENTRIES {
             return Err(too_many_entries(entries));
         }
@@ -122,14 +159,14 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
             ));
         }
     }
-    for error in (event.schema.validate)(&value) {
+    for error in validate(event) {
         if !errors.iter().any(|e| e.pointer == error.pointer) {
             errors.push(error);
         }
     }
     // A forced source still never turns another provider's non-deletion event into a deletion.
     for other in Source::ALL.iter().filter(|s| **s != source) {
-        if let Detection::OtherEvent(error) = other.detect(&value) {
+        if let Detection::OtherEvent(error) = other.detect(value) {
             if !errors.iter().any(|e| e.pointer == error.pointer) {
                 errors.push(error);
             }
@@ -149,7 +186,7 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
         ));
     }
 
-    let mapped = (event.map)(&value, ctx)?;
+    let mapped = (event.map)(value, ctx)?;
     let body_len = mapped.request.to_json().len();
     if body_len > MAX_CANONICAL_BODY_BYTES {
         return Err(too_large(
@@ -217,8 +254,13 @@ pub fn schema(name: &str) -> Option<&'static str> {
     schemas::text(name)
 }
 
+/// The payload without a UTF-8 byte-order mark.
+pub(crate) fn without_bom(payload: &[u8]) -> &[u8] {
+    payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload)
+}
+
 fn parse(payload: &[u8]) -> Result<Value, Problem> {
-    let payload = payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload);
+    let payload = without_bom(payload);
     let depth = json::nesting_depth(payload, MAX_DEPTH);
     if depth > MAX_DEPTH {
         // Every contract limit (size, entries, nesting) is answered alike: 413.

@@ -21,6 +21,7 @@ pub const CANONICAL_RESPONSE: SchemaSpec = SchemaSpec {
     name: "canonical-response",
     text: include_str!("../../../schemas/canonical-response.schema.json"),
     validate: |instance| collect(CanonicalResponse::iter_errors(instance)),
+    compiled: crate::fast::compiled("canonical-response.schema.json"),
 };
 
 /// Every embedded schema: each source's (in source order), then the canonical response's.

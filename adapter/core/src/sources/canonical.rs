@@ -21,8 +21,10 @@ pub static SOURCE: SourceSpec = SourceSpec {
         name: "invoice-deletions",
         schema: schema!(Schema, "canonical-request", "canonical-request.schema.json"),
         map,
+        reads: &["/invoices", "/invoice_lines"],
     }],
     detect,
+    detected_by: &["/invoices", "/invoice_lines"],
 };
 
 fn detect(payload: &Value) -> Detection {

@@ -33,8 +33,16 @@ pub static SOURCE: SourceSpec = SourceSpec {
         name: "InvoiceDelete",
         schema: schema!(Schema, "highlevel", "highlevel.schema.json"),
         map,
+        reads: &[
+            "/_id",
+            "/altType",
+            "/locationId",
+            "/altId",
+            "/contactDetails/id",
+        ],
     }],
     detect,
+    detected_by: &["/type", "/_id", "/altType"],
 };
 
 fn detect(payload: &Value) -> Detection {

@@ -30,8 +30,18 @@ pub static SOURCE: SourceSpec = SourceSpec {
         name: "invoice.deleted",
         schema: schema!(Schema, "mercoa", "mercoa.schema.json"),
         map,
+        reads: &[
+            "/invoice/id",
+            "/invoice/vendor/isCustomer",
+            "/invoice/payer/isCustomer",
+            "/invoice/vendorId",
+            "/invoice/vendor/id",
+            "/invoice/payerId",
+            "/invoice/payer/id",
+        ],
     }],
     detect,
+    detected_by: &["/eventType"],
 };
 
 fn detect(payload: &Value) -> Detection {
@@ -41,10 +51,9 @@ fn detect(payload: &Value) -> Detection {
 fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/invoice/id")?;
-    let is_customer = |party: &str| {
-        payload.pointer(&format!("/invoice/{party}/isCustomer")) == Some(&Value::Bool(true))
-    };
-    let clinic_is_vendor = is_customer("vendor") && !is_customer("payer");
+    let is_customer = |pointer: &str| crate::json::at(payload, pointer) == Some(&Value::Bool(true));
+    let clinic_is_vendor =
+        is_customer("/invoice/vendor/isCustomer") && !is_customer("/invoice/payer/isCustomer");
     let (clinic, client) = if clinic_is_vendor {
         (
             ["/invoice/vendorId", "/invoice/vendor/id"],

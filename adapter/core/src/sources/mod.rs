@@ -39,6 +39,9 @@ pub struct SourceSpec {
     pub events: &'static [EventSpec],
     /// Whether a payload is this source's, and which event it is.
     pub detect: fn(&Value) -> Detection,
+    /// The JSON Pointers `detect` reads (the fast path keeps only what is read; see
+    /// [`crate::fast`]).
+    pub detected_by: &'static [&'static str],
 }
 
 /// How a sender proves itself to the ingestion service.
@@ -72,6 +75,11 @@ pub struct EventSpec {
     pub schema: SchemaSpec,
     /// Its mapping, run on a payload that passed the schema.
     pub map: fn(&Value, &Context) -> Result<Mapped, Problem>,
+    /// Every JSON Pointer `map` reads, `*` standing for each index of an array; a pointer's
+    /// value is kept whole. The fast path keeps only these (and `detected_by`) of a payload and
+    /// runs `map` on that: a pointer missing here makes the paths disagree, which the agreement
+    /// tests catch.
+    pub reads: &'static [&'static str],
 }
 
 /// A JSON Schema of `schemas/`, compiled into the binary.
@@ -83,6 +91,8 @@ pub struct SchemaSpec {
     pub text: &'static str,
     /// Its validator, generated at compile time.
     pub validate: fn(&Value) -> Vec<FieldError>,
+    /// Its tables for the fast path, compiled at build time.
+    pub compiled: crate::fast::Sub,
 }
 
 /// A source: a handle on its [`SourceSpec`].
@@ -197,6 +207,7 @@ macro_rules! schema {
             name: $name,
             text: include_str!(concat!("../../../../schemas/", $file)),
             validate: |instance| $crate::schemas::collect($validator::iter_errors(instance)),
+            compiled: $crate::fast::compiled($file),
         }
     };
 }
@@ -274,7 +285,7 @@ fn id_problem(pointer: &str, error: crate::ids::IdError) -> Problem {
 
 /// The id at `pointer`: `None` when absent or null; an error when it is not a usable id.
 pub(crate) fn optional_id(payload: &Value, pointer: &str) -> Result<Option<EntityId>, Problem> {
-    match payload.pointer(pointer) {
+    match crate::json::at(payload, pointer) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => EntityId::new(s)
             .map(Some)

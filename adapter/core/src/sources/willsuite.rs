@@ -41,6 +41,11 @@ pub static SOURCE: SourceSpec = SourceSpec {
             name: "case_invoice_item.deleted",
             schema: schema!(ItemSchema, "willsuite", "willsuite.schema.json"),
             map: map_item,
+            reads: &[
+                "/invoice_item_data/id",
+                "/invoice_item_data/case_invoice_id",
+                "/invoice_data/id",
+            ],
         },
         EventSpec {
             name: "case_invoice.deleted",
@@ -50,9 +55,11 @@ pub static SOURCE: SourceSpec = SourceSpec {
                 "willsuite-invoice.schema.json"
             ),
             map: map_invoice,
+            reads: &["/invoice_data/id", "/invoice_items_data/*/case_invoice_id"],
         },
     ],
     detect,
+    detected_by: &["/webhook_type"],
 };
 
 fn detect(payload: &Value) -> Detection {
@@ -61,8 +68,7 @@ fn detect(payload: &Value) -> Detection {
 
 /// The id at `pointer` if it is a usable id (for comparisons that only warn).
 fn comparable_id(payload: &Value, pointer: &str) -> Option<EntityId> {
-    payload
-        .pointer(pointer)
+    crate::json::at(payload, pointer)
         .and_then(Value::as_str)
         .and_then(|s| EntityId::new(s).ok())
 }

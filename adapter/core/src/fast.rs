@@ -1,0 +1,672 @@
+//! The fast path: one streaming pass over a payload that checks it against every event's
+//! schema at once and keeps only the fields detection and the mappings read, without building
+//! a `serde_json::Value` tree of the whole payload.
+//!
+//! [`walk`] drives `serde_json`'s deserializer with a schema-directed visitor. Every event's
+//! schema, compiled at build time into static tables (`build.rs`), is a *candidate*; each value
+//! is checked against the subschema each candidate has for it, and a candidate that fails is
+//! marked. Values no candidate constrains and no one reads are skipped without being kept. What
+//! the sources read ([`crate::sources::SourceSpec::detected_by`] and
+//! [`crate::sources::EventSpec::reads`]) is kept as a sparse `Value`: the same detection and
+//! the same mapping then run on it, unchanged.
+//!
+//! The walk decides only "passes" for a candidate, never why something fails: any failure, any
+//! keyword it does not check exactly, a nesting past the limit, malformed JSON — the payload
+//! takes the slow path (`Value` + the generated jsonschema validators), which says exactly what
+//! is wrong. So the fast path may be narrower than JSON Schema, but it can never disagree with
+//! it; the agreement tests (`tests/fast_path.rs`, `fuzz/fuzz_targets/agree.rs`) hold it to that.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use crate::context::Context;
+use crate::conversion::Conversion;
+use crate::error::FieldError;
+use crate::limits::MAX_DEPTH;
+use crate::sources::{EventSpec, Source};
+
+/// JSON types, as bits.
+pub(crate) mod types {
+    pub const NULL: u8 = 1;
+    pub const BOOLEAN: u8 = 2;
+    pub const INTEGER: u8 = 4;
+    pub const NUMBER: u8 = 8;
+    pub const STRING: u8 = 16;
+    pub const ARRAY: u8 = 32;
+    pub const OBJECT: u8 = 64;
+    pub const ALL: u8 = 127;
+}
+use types::*;
+
+/// A compiled subschema.
+#[derive(Debug, Clone, Copy)]
+pub enum Sub {
+    /// Anything passes (`true`, `{}`, annotations only).
+    Any,
+    /// Nothing passes (`false`).
+    Never,
+    /// A keyword the fast path does not check exactly: whatever reaches it takes the slow path.
+    Unsupported,
+    /// The keywords it checks.
+    Check(&'static Check),
+}
+
+/// The checked keywords of one subschema.
+#[derive(Debug)]
+pub struct Check {
+    /// `type`, as [`types`] bits.
+    pub types: u8,
+    /// `enum` or `const`.
+    pub choices: Option<&'static [Literal<'static>]>,
+    /// `minLength`, in characters.
+    pub min_length: Option<u32>,
+    /// `maxLength`, in characters.
+    pub max_length: Option<u32>,
+    /// `properties`, sorted by name, with every `required` name.
+    pub properties: &'static [Prop],
+    /// How many names are `required`.
+    pub required: u8,
+    /// `additionalProperties`.
+    pub additional: Sub,
+    /// `items`.
+    pub items: Sub,
+}
+
+impl Check {
+    /// No constraint: what an absent keyword means.
+    pub const ANY: Check = Check {
+        types: ALL,
+        choices: None,
+        min_length: None,
+        max_length: None,
+        properties: &[],
+        required: 0,
+        additional: Sub::Any,
+        items: Sub::Any,
+    };
+
+    /// The subschema of the member `name` (whose [`key_hash`] is `hash`), and its `required`
+    /// bit (if it is required).
+    fn member(&self, name: &str, hash: u64) -> (Sub, u64) {
+        match self.properties.binary_search_by_key(&hash, |p| p.hash) {
+            Ok(i) if self.properties[i].name == name => {
+                let p = &self.properties[i];
+                let bit = if p.required == Prop::NOT_REQUIRED {
+                    0
+                } else {
+                    1 << p.required
+                };
+                (p.sub, bit)
+            }
+            _ => (self.additional, 0),
+        }
+    }
+
+    /// The bits of all `required` names.
+    fn all_required(&self) -> u64 {
+        match self.required {
+            0 => 0,
+            n => u64::MAX >> (64 - u32::from(n)),
+        }
+    }
+
+    fn allows(&self, literal: Literal<'_>) -> bool {
+        self.choices
+            .is_none_or(|choices| choices.iter().any(|c| *c == literal))
+    }
+}
+
+include!("key_hash.rs");
+
+/// One member a schema names: in `properties`, in `required`, or both.
+#[derive(Debug)]
+pub struct Prop {
+    /// The member's name.
+    pub name: &'static str,
+    /// [`key_hash`] of the name: members are sorted by it.
+    pub hash: u64,
+    /// Its subschema (`additionalProperties` for a name only `required` lists).
+    pub sub: Sub,
+    /// Its position in `required`, or [`Prop::NOT_REQUIRED`].
+    pub required: u8,
+}
+
+impl Prop {
+    /// `required` of a member that is not required.
+    pub const NOT_REQUIRED: u8 = u8::MAX;
+}
+
+/// A scalar of `enum` or `const`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Literal<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A string.
+    Str(&'a str),
+}
+
+include!(concat!(env!("OUT_DIR"), "/compiled_schemas.rs"));
+
+/// Byte equality, for [`compiled`] at compile time.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The conversion of `payload` on the fast path, or `None` when the slow path must answer
+/// ([`crate::convert_slow`]): the payload is refused, or the fast path cannot tell.
+pub fn convert(payload: &[u8], ctx: &Context) -> Option<Conversion> {
+    crate::check_size(payload, ctx).ok()?;
+    let walked = walk(crate::without_bom(payload))?;
+    let validate = |event: &EventSpec| {
+        if walked.passes(event) {
+            Vec::new()
+        } else {
+            // Never shown: the slow path answers instead.
+            vec![FieldError::new("", "fast-path", "")]
+        }
+    };
+    crate::convert_value(payload, &walked.value, validate, ctx).ok()
+}
+
+/// What one pass found: the sparse payload and which events' schemas it passes.
+#[doc(hidden)]
+pub struct Walked {
+    /// Only what detection and the mappings read.
+    pub value: Value,
+    failed: u64,
+}
+
+impl Walked {
+    /// Whether the payload passes `event`'s schema.
+    pub fn passes(&self, event: &EventSpec) -> bool {
+        events()
+            .position(|e| std::ptr::eq(e, event))
+            .is_some_and(|slot| self.failed & (1 << slot) == 0)
+    }
+}
+
+/// Every event of every source, in [`Source::ALL`] order: the candidates' slots.
+fn events() -> impl Iterator<Item = &'static EventSpec> {
+    Source::ALL.iter().flat_map(|s| s.events().iter())
+}
+
+/// The pass over `payload` (its byte-order mark already removed), or `None` when the slow path
+/// must decide: malformed JSON, nesting deeper than the limit.
+#[doc(hidden)]
+pub fn walk(payload: &[u8]) -> Option<Walked> {
+    if events().count() > 64 {
+        return None;
+    }
+    let mut cands = Cands::default();
+    for (slot, event) in events().enumerate() {
+        cands.push(slot as u8, event.schema.compiled);
+    }
+    let mut state = State {
+        failed: cands.failed_at_start,
+        depth: 0,
+    };
+    // UTF-8 checked once for the whole payload (quick on ASCII), rather than string by string.
+    let text = std::str::from_utf8(payload).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = Walk {
+        state: &mut state,
+        cands: &cands,
+        reads: Some(reads()),
+    };
+    let value = seed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(Walked {
+        value: value.unwrap_or(Value::Null),
+        failed: state.failed,
+    })
+}
+
+/// The pointers the sources read, as a tree of reference tokens.
+#[derive(Debug, Default)]
+struct Reads {
+    /// The value here is read whole.
+    whole: bool,
+    /// Members read by name, sorted by [`key_hash`] (with the hash).
+    named: Vec<(u64, &'static str, Reads)>,
+    /// Every element of an array (`*`).
+    every: Option<Box<Reads>>,
+}
+
+/// Everything below is kept.
+static WHOLE: Reads = Reads {
+    whole: true,
+    named: Vec::new(),
+    every: None,
+};
+
+impl Reads {
+    fn insert(&mut self, pointer: &'static str) {
+        let mut node = self;
+        for token in pointer.split('/').skip(1) {
+            debug_assert!(
+                !token.contains('~'),
+                "escaped tokens are not supported: {pointer}"
+            );
+            node = if token == "*" {
+                node.every.get_or_insert_with(Default::default)
+            } else {
+                let i = match node.named.iter().position(|(_, n, _)| *n == token) {
+                    Some(i) => i,
+                    None => {
+                        node.named.push((key_hash(token), token, Reads::default()));
+                        node.named.len() - 1
+                    }
+                };
+                &mut node.named[i].2
+            };
+        }
+        node.whole = true;
+    }
+
+    fn member(&self, name: &str, hash: u64) -> Option<&Reads> {
+        if self.whole {
+            return Some(&WHOLE);
+        }
+        // Hashes may collide here (names of different objects share a level): look at each.
+        let start = self.named.partition_point(|(h, _, _)| *h < hash);
+        self.named[start..]
+            .iter()
+            .take_while(|(h, _, _)| *h == hash)
+            .find(|(_, n, _)| *n == name)
+            .map(|(_, _, r)| r)
+    }
+
+    /// Sorts every level's names, for [`Reads::member`].
+    fn sort(&mut self) {
+        self.named.sort_by_key(|(h, _, _)| *h);
+        for (_, _, child) in &mut self.named {
+            child.sort();
+        }
+        if let Some(every) = &mut self.every {
+            every.sort();
+        }
+    }
+
+    fn element(&self) -> Option<&Reads> {
+        if self.whole {
+            Some(&WHOLE)
+        } else {
+            self.every.as_deref()
+        }
+    }
+}
+
+fn reads() -> &'static Reads {
+    static READS: OnceLock<Reads> = OnceLock::new();
+    READS.get_or_init(|| {
+        let mut reads = Reads::default();
+        for source in Source::ALL {
+            for pointer in source.spec().detected_by {
+                reads.insert(pointer);
+            }
+            for event in source.events() {
+                for pointer in event.reads {
+                    reads.insert(pointer);
+                }
+            }
+        }
+        reads.sort();
+        reads
+    })
+}
+
+/// Candidates: (slot, the subschema that slot holds the current value to).
+#[derive(Clone, Copy)]
+struct Cands {
+    len: usize,
+    slots: [(u8, &'static Check); 8],
+    /// Slots that failed while these were chosen.
+    failed_at_start: u64,
+}
+
+impl Default for Cands {
+    fn default() -> Cands {
+        Cands {
+            len: 0,
+            slots: [(0, &Check::ANY); 8],
+            failed_at_start: 0,
+        }
+    }
+}
+
+impl Cands {
+    /// Adds `slot` held to `sub`: `Any` needs no check, `Never` and `Unsupported` fail it.
+    fn push(&mut self, slot: u8, sub: Sub) {
+        match sub {
+            Sub::Any => {}
+            Sub::Never | Sub::Unsupported => self.failed_at_start |= 1 << slot,
+            Sub::Check(check) => {
+                if self.len == self.slots.len() {
+                    self.failed_at_start |= 1 << slot;
+                } else {
+                    self.slots[self.len] = (slot, check);
+                    self.len += 1;
+                }
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u8, &'static Check)> + '_ {
+        self.slots[..self.len].iter().copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+struct State {
+    failed: u64,
+    depth: usize,
+}
+
+impl State {
+    fn fail(&mut self, slot: u8) {
+        self.failed |= 1 << slot;
+    }
+
+    fn enter<E: de::Error>(&mut self) -> Result<(), E> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            Err(E::custom("nesting past the limit"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Walks one value: checks it against `cands`, keeps it as `reads` says. (Small: it is moved
+/// through serde's seed and visitor calls for every value.)
+struct Walk<'s, 'c> {
+    state: &'s mut State,
+    cands: &'c Cands,
+    reads: Option<&'static Reads>,
+}
+
+impl Walk<'_, '_> {
+    /// Checks a scalar of type bit `ty` (and, for strings and `enum`/`const`, its value).
+    fn scalar(&mut self, ty: u8, literal: Option<Literal<'_>>, text: Option<&str>) {
+        for (slot, check) in self.cands.iter() {
+            let type_ok = check.types & ty != 0
+                // An integer is a number too.
+                || (ty == INTEGER && check.types & NUMBER != 0);
+            let ok = type_ok
+                && match literal {
+                    Some(literal) => check.allows(literal),
+                    // A number: `enum` and `const` here hold no numbers.
+                    None => check.choices.is_none(),
+                }
+                && text.is_none_or(|s| length_ok(check, s));
+            if !ok {
+                self.state.fail(slot);
+            }
+        }
+    }
+
+    /// The candidates that accept a container of type bit `ty`; the rest fail.
+    fn container(&mut self, ty: u8) -> Cands {
+        let mut kept = Cands::default();
+        for (slot, check) in self.cands.iter() {
+            if check.types & ty == 0 {
+                self.state.fail(slot);
+            } else {
+                kept.slots[kept.len] = (slot, check);
+                kept.len += 1;
+            }
+        }
+        kept
+    }
+
+    fn kept(&self, value: impl FnOnce() -> Value) -> Option<Value> {
+        self.reads.map(|_| value())
+    }
+}
+
+fn length_ok(check: &Check, s: &str) -> bool {
+    if check.min_length.is_none() && check.max_length.is_none() {
+        return true;
+    }
+    let chars = s.chars().count();
+    check.min_length.is_none_or(|n| chars >= n as usize)
+        && check.max_length.is_none_or(|n| chars <= n as usize)
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        if self.cands.is_empty() && self.reads.is_none() {
+            // Nobody checks or reads it: only its nesting counts.
+            Skip { state: self.state }.deserialize(deserializer)?;
+            return Ok(None);
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_, '_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(mut self) -> Result<Self::Value, E> {
+        self.scalar(NULL, Some(Literal::Null), None);
+        Ok(self.kept(|| Value::Null))
+    }
+
+    fn visit_bool<E>(mut self, b: bool) -> Result<Self::Value, E> {
+        self.scalar(BOOLEAN, Some(Literal::Bool(b)), None);
+        Ok(self.kept(|| Value::Bool(b)))
+    }
+
+    fn visit_i64<E>(mut self, n: i64) -> Result<Self::Value, E> {
+        self.scalar(INTEGER, None, None);
+        Ok(self.kept(|| Value::Number(n.into())))
+    }
+
+    fn visit_u64<E>(mut self, n: u64) -> Result<Self::Value, E> {
+        self.scalar(INTEGER, None, None);
+        Ok(self.kept(|| Value::Number(n.into())))
+    }
+
+    fn visit_f64<E: de::Error>(mut self, n: f64) -> Result<Self::Value, E> {
+        // jsonschema counts an integer-valued float as an integer; here only `number` takes
+        // one, so a schema asking for `integer` sends it to the slow path.
+        self.scalar(NUMBER, None, None);
+        match Number::from_f64(n) {
+            Some(number) => Ok(self.kept(|| Value::Number(number))),
+            None => Err(E::custom("not a JSON number")),
+        }
+    }
+
+    fn visit_str<E>(mut self, s: &str) -> Result<Self::Value, E> {
+        self.scalar(STRING, Some(Literal::Str(s)), Some(s));
+        Ok(self.kept(|| Value::String(s.to_owned())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        self.state.enter()?;
+        let cands = self.container(ARRAY);
+        let mut items = Cands::default();
+        for (slot, check) in cands.iter() {
+            items.push(slot, check.items);
+        }
+        self.state.failed |= items.failed_at_start;
+        let reads = self.reads.map(|r| r.element());
+        let mut kept = Vec::new();
+        loop {
+            let walk = Walk {
+                state: &mut *self.state,
+                cands: &items,
+                reads: reads.flatten(),
+            };
+            match seq.next_element_seed(walk)? {
+                None => break,
+                Some(value) => {
+                    if reads.is_some() {
+                        // An element nobody reads inside is still an element: the count holds.
+                        kept.push(value.unwrap_or(Value::Null));
+                    }
+                }
+            }
+        }
+        self.state.depth -= 1;
+        Ok(reads.map(|_| Value::Array(kept)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        self.state.enter()?;
+        let cands = self.container(OBJECT);
+        // The required members seen, per candidate.
+        let mut seen = [0u64; 8];
+        let mut kept = Map::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            let mut members = Cands::default();
+            let hash = key_hash(&key);
+            for (i, (slot, check)) in cands.iter().enumerate() {
+                let (sub, required) = check.member(&key, hash);
+                seen[i] |= required;
+                members.push(slot, sub);
+            }
+            self.state.failed |= members.failed_at_start;
+            let reads = self.reads.and_then(|r| r.member(&key, hash));
+            let walk = Walk {
+                state: &mut *self.state,
+                cands: &members,
+                reads,
+            };
+            if let Some(value) = map.next_value_seed(walk)? {
+                // A repeated name keeps its last value, as serde_json's `Value` does.
+                kept.insert(key.into_owned(), value);
+            }
+        }
+        for (i, (slot, check)) in cands.iter().enumerate() {
+            if seen[i] != check.all_required() {
+                self.state.fail(slot);
+            }
+        }
+        self.state.depth -= 1;
+        Ok(self.reads.map(|_| Value::Object(kept)))
+    }
+}
+
+/// An object member's name, borrowed from the payload when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+}
+
+/// Skips a value, counting only its nesting.
+struct Skip<'s> {
+    state: &'s mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for Skip<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        // Not `deserialize_ignored_any`: serde_json skips a value there without visiting its
+        // arrays and objects, so their nesting could not be counted.
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.state.enter()?;
+        while seq
+            .next_element_seed(Skip {
+                state: &mut *self.state,
+            })?
+            .is_some()
+        {}
+        self.state.depth -= 1;
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.state.enter()?;
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(Skip {
+                state: &mut *self.state,
+            })?;
+        }
+        self.state.depth -= 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! The fast path and the slow path agree on any bytes: whenever `fast::convert` converts a
+//! payload, `convert_slow` converts it to the very same conversion (and the same JSON bytes);
+//! and `convert` always answers exactly what the slow path answers, problems included.
+//!
+//! Structure comes from the seed corpus (the real sample payloads, which libFuzzer mutates with
+//! a dictionary of the schemas' names and values: `fuzz/dict.py`), and from respelling: when
+//! the input is JSON, the same value is also checked spelled another way (escapes, white space,
+//! float spellings, decoy duplicate members, a byte-order mark), driven by the input's bytes.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tombstone_core::{
+    convert, convert_slow, fast, Context, Conversion, EntityId, IdempotencyKey, OrganizationId,
+    Problem, Source, Timestamp,
+};
+
+fn printed(outcome: &Result<Conversion, Problem>) -> String {
+    match outcome {
+        Ok(c) => c.to_json(),
+        Err(p) => p.to_json(),
+    }
+}
+
+fn check(payload: &[u8], ctx: &Context) {
+    let slow = convert_slow(payload, ctx);
+    if let Some(conversion) = fast::convert(payload, ctx) {
+        match &slow {
+            Ok(expected) => {
+                assert_eq!(&conversion, expected);
+                assert_eq!(conversion.to_json(), expected.to_json());
+            }
+            Err(problem) => panic!(
+                "the fast path converted what the slow path refuses: {}",
+                problem.to_json()
+            ),
+        }
+    }
+    assert_eq!(printed(&convert(payload, ctx)), printed(&slow));
+}
+
+fuzz_target!(|data: &[u8]| {
+    // The last byte picks the context; it stays part of the payload (see convert.rs).
+    let selector = data.last().copied().unwrap_or(0);
+    let mut ctx = Context::new(
+        OrganizationId::new("fuzz-org").unwrap(),
+        Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+    );
+    ctx.source = match usize::from(selector) % (Source::ALL.len() + 1) {
+        0 => None,
+        n => Some(Source::ALL[n - 1]),
+    };
+    if selector & 0x08 != 0 {
+        ctx.idempotency_key = Some(IdempotencyKey::new("fuzz-key").unwrap());
+    }
+    if selector & 0x10 != 0 {
+        ctx.clinic_id = Some(EntityId::new("fuzz-clinic").unwrap());
+    }
+    check(data, &ctx);
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        let mut i = 0usize;
+        let mut choose = || {
+            i += 1;
+            data[i % data.len()].wrapping_add(i as u8)
+        };
+        check(&tombstone_tests::respell(&value, &mut choose), &ctx);
+    }
+});
