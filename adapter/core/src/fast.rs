@@ -93,7 +93,7 @@ impl Check {
     /// bit (if it is required).
     fn member(&self, name: &str, hash: u64) -> (Sub, u64) {
         match self.properties.binary_search_by_key(&hash, |p| p.hash) {
-            Ok(i) if self.properties[i].name == name => {
+            Ok(i) if same_name(self.properties[i].name, name) => {
                 let p = &self.properties[i];
                 let bit = if p.required == Prop::NOT_REQUIRED {
                     0
@@ -121,6 +121,24 @@ impl Check {
 }
 
 include!("key_hash.rs");
+
+/// Whether two member names are equal: after their hashes matched, so nearly always yes. An
+/// inline comparison, word by word: cheaper for short names than a call to `memcmp`.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut x = a.chunks_exact(8);
+    let mut y = b.chunks_exact(8);
+    for (p, q) in (&mut x).zip(&mut y) {
+        if p != q {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+}
 
 /// One member a schema names: in `properties`, in `required`, or both.
 #[derive(Debug)]
@@ -289,7 +307,7 @@ impl Reads {
         self.named[start..]
             .iter()
             .take_while(|(h, _, _)| *h == hash)
-            .find(|(_, n, _)| *n == name)
+            .find(|(_, n, _)| same_name(n, name))
             .map(|(_, _, r)| r)
     }
 
@@ -409,10 +427,7 @@ impl Walk<'_, '_> {
     /// Checks a scalar of type bit `ty` (and, for strings and `enum`/`const`, its value).
     fn scalar(&mut self, ty: u8, literal: Option<Literal<'_>>, text: Option<&str>) {
         for (slot, check) in self.cands.iter() {
-            let type_ok = check.types & ty != 0
-                // An integer is a number too.
-                || (ty == INTEGER && check.types & NUMBER != 0);
-            let ok = type_ok
+            let ok = type_matches(check, ty)
                 && match literal {
                     Some(literal) => check.allows(literal),
                     // A number: `enum` and `const` here hold no numbers.
@@ -429,7 +444,8 @@ impl Walk<'_, '_> {
     fn container(&mut self, ty: u8) -> Cands {
         let mut kept = Cands::default();
         for (slot, check) in self.cands.iter() {
-            if check.types & ty == 0 {
+            // `enum` and `const` hold only scalars here: no array or object is one of them.
+            if check.types & ty == 0 || check.choices.is_some() {
                 self.state.fail(slot);
             } else {
                 kept.slots[kept.len] = (slot, check);
@@ -442,6 +458,11 @@ impl Walk<'_, '_> {
     fn kept(&self, value: impl FnOnce() -> Value) -> Option<Value> {
         self.reads.map(|_| value())
     }
+}
+
+/// Whether a value of type bit `ty` has one of `check`'s types (an integer is a number too).
+fn type_matches(check: &Check, ty: u8) -> bool {
+    check.types & ty != 0 || (ty == INTEGER && check.types & NUMBER != 0)
 }
 
 fn length_ok(check: &Check, s: &str) -> bool {
@@ -457,7 +478,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
     type Value = Option<Value>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        if self.cands.is_empty() && self.reads.is_none() {
+        if self.reads.is_none() && self.cands.is_empty() {
             // Nobody checks or reads it: only its nesting counts.
             Skip { state: self.state }.deserialize(deserializer)?;
             return Ok(None);

@@ -104,8 +104,12 @@ impl IdempotencyKey {
     /// `"<source>:<event>:<id>"` in [`KEY_NAMESPACE`], so every retry and re-send of the same
     /// deletion maps to the same key.
     pub fn derive(source: &str, event: &str, id: &str) -> IdempotencyKey {
-        let name = format!("{source}:{event}:{id}");
-        IdempotencyKey(uuid_v5(&KEY_NAMESPACE, name.as_bytes()))
+        let mut hasher = Sha1::new();
+        hasher.update(KEY_NAMESPACE);
+        for part in [source, ":", event, ":", id] {
+            hasher.update(part.as_bytes());
+        }
+        IdempotencyKey(uuid_v5_from(hasher))
     }
 }
 
@@ -237,24 +241,33 @@ pub const KEY_NAMESPACE: [u8; 16] = [
 ];
 
 /// RFC 9562 UUID version 5 (SHA-1, name-based), in its lowercase hyphenated form.
+#[cfg(test)]
 fn uuid_v5(namespace: &[u8; 16], name: &[u8]) -> String {
     let mut hasher = Sha1::new();
     hasher.update(namespace);
     hasher.update(name);
+    uuid_v5_from(hasher)
+}
+
+/// The UUID of a SHA-1 hasher fed with the namespace, then the name.
+fn uuid_v5_from(hasher: Sha1) -> String {
     let digest = hasher.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let h = hex(&bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push('-');
+        }
+        out.push_str(&h[range]);
+    }
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {
