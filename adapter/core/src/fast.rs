@@ -18,7 +18,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -116,7 +115,7 @@ impl Check {
 
     fn allows(&self, literal: Literal<'_>) -> bool {
         self.choices
-            .is_none_or(|choices| choices.iter().any(|c| *c == literal))
+            .is_none_or(|choices: &[Literal<'_>]| choices.contains(&literal))
     }
 }
 
@@ -246,7 +245,7 @@ pub fn walk(payload: &[u8]) -> Option<Walked> {
     let seed = Walk {
         state: &mut state,
         cands: &cands,
-        reads: Some(reads()),
+        reads: Some(Read::Node(0)),
     };
     let value = seed.deserialize(&mut de).ok()?;
     de.end().ok()?;
@@ -256,114 +255,256 @@ pub fn walk(payload: &[u8]) -> Option<Walked> {
     })
 }
 
-/// The pointers the sources read, as a tree of reference tokens.
-#[derive(Debug, Default)]
-struct Reads {
-    /// The value here is read whole.
-    whole: bool,
-    /// Members read by name, sorted by [`key_hash`] (with the hash).
-    named: Vec<(u64, &'static str, Reads)>,
-    /// Every element of an array (`*`).
-    every: Option<Box<Reads>>,
+/// Where the walk is in the pointers the sources read: a node of [`READS`], or below a
+/// pointer's end (kept whole).
+#[derive(Clone, Copy)]
+enum Read {
+    /// Everything below is kept.
+    Whole,
+    /// A node of [`READS`].
+    Node(u16),
 }
 
-/// Everything below is kept.
-static WHOLE: Reads = Reads {
-    whole: true,
-    named: Vec::new(),
-    every: None,
-};
-
-impl Reads {
-    fn insert(&mut self, pointer: &'static str) {
-        let mut node = self;
-        for token in pointer.split('/').skip(1) {
-            debug_assert!(
-                !token.contains('~'),
-                "escaped tokens are not supported: {pointer}"
-            );
-            node = if token == "*" {
-                node.every.get_or_insert_with(Default::default)
-            } else {
-                let i = match node.named.iter().position(|(_, n, _)| *n == token) {
-                    Some(i) => i,
-                    None => {
-                        node.named.push((key_hash(token), token, Reads::default()));
-                        node.named.len() - 1
-                    }
-                };
-                &mut node.named[i].2
-            };
+impl Read {
+    fn member(self, name: &str, hash: u64) -> Option<Read> {
+        let node = match self {
+            Read::Whole => return Some(Read::Whole),
+            Read::Node(i) => &READS.nodes[usize::from(i)],
+        };
+        if node.whole {
+            return Some(Read::Whole);
         }
-        node.whole = true;
-    }
-
-    fn member(&self, name: &str, hash: u64) -> Option<&Reads> {
-        if self.whole {
-            return Some(&WHOLE);
-        }
-        // Hashes may collide here (names of different objects share a level): look at each.
-        let start = self.named.partition_point(|(h, _, _)| *h < hash);
-        self.named[start..]
+        let edges = &READS.edges[usize::from(node.first_edge)..][..usize::from(node.edges)];
+        // Names of one level may share a hash: look at each that does.
+        let start = edges.partition_point(|e| e.hash < hash);
+        edges[start..]
             .iter()
-            .take_while(|(h, _, _)| *h == hash)
-            .find(|(_, n, _)| same_name(n, name))
-            .map(|(_, _, r)| r)
+            .take_while(|e| e.hash == hash)
+            .find(|e| e.token == name.as_bytes())
+            .map(|e| Read::Node(e.child))
     }
 
-    /// Sorts every level's names, for [`Reads::member`].
-    fn sort(&mut self) {
-        self.named.sort_by_key(|(h, _, _)| *h);
-        for (_, _, child) in &mut self.named {
-            child.sort();
-        }
-        if let Some(every) = &mut self.every {
-            every.sort();
-        }
-    }
-
-    fn element(&self) -> Option<&Reads> {
-        if self.whole {
-            Some(&WHOLE)
-        } else {
-            self.every.as_deref()
-        }
-    }
-}
-
-fn reads() -> &'static Reads {
-    static READS: OnceLock<Reads> = OnceLock::new();
-    READS.get_or_init(|| {
-        let mut reads = Reads::default();
-        for source in Source::ALL {
-            for pointer in source.spec().detected_by {
-                reads.insert(pointer);
-            }
-            for event in source.events() {
-                for pointer in event.reads {
-                    reads.insert(pointer);
+    fn element(self) -> Option<Read> {
+        match self {
+            Read::Whole => Some(Read::Whole),
+            Read::Node(i) => {
+                let node = &READS.nodes[usize::from(i)];
+                if node.whole {
+                    Some(Read::Whole)
+                } else if node.every == NONE {
+                    None
+                } else {
+                    Some(Read::Node(node.every))
                 }
             }
         }
-        reads.sort();
-        reads
-    })
+    }
+}
+
+/// The pointers the sources read ([`crate::sources::SourceSpec::detected_by`],
+/// [`crate::sources::EventSpec::reads`]) as a tree of reference tokens, built at compile time: a
+/// fresh wasm instance per request finds it ready.
+static READS: ReadTree = ReadTree::build();
+
+/// Room in [`READS`]; a compile-time error says when the sources read more.
+const READ_CAPACITY: usize = 96;
+const NONE: u16 = u16::MAX;
+
+#[derive(Clone, Copy)]
+struct ReadNode {
+    /// A pointer ends here: the value is kept whole.
+    whole: bool,
+    /// The node of `*` (every element of an array), or [`NONE`].
+    every: u16,
+    /// This node's edges: `edges[first_edge..first_edge + edges]`, sorted by hash.
+    first_edge: u16,
+    edges: u16,
+}
+
+#[derive(Clone, Copy)]
+struct ReadEdge {
+    parent: u16,
+    hash: u64,
+    token: &'static [u8],
+    child: u16,
+}
+
+struct ReadTree {
+    nodes: [ReadNode; READ_CAPACITY],
+    edges: [ReadEdge; READ_CAPACITY],
+}
+
+impl ReadTree {
+    const fn build() -> ReadTree {
+        let node = ReadNode {
+            whole: false,
+            every: NONE,
+            first_edge: 0,
+            edges: 0,
+        };
+        let edge = ReadEdge {
+            parent: NONE,
+            hash: 0,
+            token: b"",
+            child: NONE,
+        };
+        let mut tree = ReadTree {
+            nodes: [node; READ_CAPACITY],
+            edges: [edge; READ_CAPACITY],
+        };
+        let (mut nodes, mut edges) = (1usize, 0usize);
+        let mut s = 0;
+        while s < Source::ALL.len() {
+            let spec = Source::ALL[s].spec();
+            let mut p = 0;
+            while p < spec.detected_by.len() {
+                (nodes, edges) = tree.insert(spec.detected_by[p], nodes, edges);
+                p += 1;
+            }
+            let mut e = 0;
+            while e < spec.events.len() {
+                let reads = spec.events[e].reads;
+                let mut p = 0;
+                while p < reads.len() {
+                    (nodes, edges) = tree.insert(reads[p], nodes, edges);
+                    p += 1;
+                }
+                e += 1;
+            }
+            s += 1;
+        }
+        // Edges by (parent, hash): each node's edges are then one sorted run.
+        let mut i = 1;
+        while i < edges {
+            let mut j = i;
+            while j > 0 && ReadTree::before(&tree.edges[j], &tree.edges[j - 1]) {
+                let swap = tree.edges[j];
+                tree.edges[j] = tree.edges[j - 1];
+                tree.edges[j - 1] = swap;
+                j -= 1;
+            }
+            i += 1;
+        }
+        let mut e = 0;
+        while e < edges {
+            let parent = tree.edges[e].parent as usize;
+            if tree.nodes[parent].edges == 0 {
+                tree.nodes[parent].first_edge = e as u16;
+            }
+            tree.nodes[parent].edges += 1;
+            e += 1;
+        }
+        tree
+    }
+
+    const fn before(a: &ReadEdge, b: &ReadEdge) -> bool {
+        a.parent < b.parent || (a.parent == b.parent && a.hash < b.hash)
+    }
+
+    /// Adds one pointer; returns the node and edge counts.
+    const fn insert(
+        &mut self,
+        pointer: &'static str,
+        nodes: usize,
+        edges: usize,
+    ) -> (usize, usize) {
+        let (mut nodes, mut edges) = (nodes, edges);
+        let bytes = pointer.as_bytes();
+        assert!(
+            !bytes.is_empty() && bytes[0] == b'/',
+            "a read is a JSON Pointer into the payload"
+        );
+        let mut at = 0usize;
+        let mut rest = bytes.split_at(1).1;
+        loop {
+            let mut end = 0;
+            while end < rest.len() && rest[end] != b'/' {
+                assert!(
+                    rest[end] != b'~',
+                    "escaped tokens are not supported in reads"
+                );
+                end += 1;
+            }
+            let (token, tail) = rest.split_at(end);
+            let child = if token.len() == 1 && token[0] == b'*' {
+                if self.nodes[at].every == NONE {
+                    assert!(nodes < READ_CAPACITY, "raise READ_CAPACITY");
+                    self.nodes[at].every = nodes as u16;
+                    nodes += 1;
+                }
+                self.nodes[at].every as usize
+            } else {
+                let mut found = NONE as usize;
+                let mut e = 0;
+                while e < edges {
+                    if self.edges[e].parent as usize == at && same_bytes(self.edges[e].token, token)
+                    {
+                        found = self.edges[e].child as usize;
+                    }
+                    e += 1;
+                }
+                if found == NONE as usize {
+                    assert!(
+                        nodes < READ_CAPACITY && edges < READ_CAPACITY,
+                        "raise READ_CAPACITY"
+                    );
+                    self.edges[edges] = ReadEdge {
+                        parent: at as u16,
+                        hash: key_hash_bytes(token),
+                        token,
+                        child: nodes as u16,
+                    };
+                    edges += 1;
+                    found = nodes;
+                    nodes += 1;
+                }
+                found
+            };
+            at = child;
+            if tail.is_empty() {
+                break;
+            }
+            rest = tail.split_at(1).1;
+        }
+        self.nodes[at].whole = true;
+        (nodes, edges)
+    }
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Candidates: (slot, the subschema that slot holds the current value to).
 #[derive(Clone, Copy)]
 struct Cands {
-    len: usize,
-    slots: [(u8, &'static Check); 8],
+    len: u8,
+    slots: [u8; MAX_CANDIDATES],
+    checks: [&'static Check; MAX_CANDIDATES],
     /// Slots that failed while these were chosen.
     failed_at_start: u64,
 }
+
+/// How many events are checked at once; an event past this always takes the slow path (a
+/// test keeps every source's events within it).
+pub(crate) const MAX_CANDIDATES: usize = 8;
 
 impl Default for Cands {
     fn default() -> Cands {
         Cands {
             len: 0,
-            slots: [(0, &Check::ANY); 8],
+            slots: [0; MAX_CANDIDATES],
+            checks: [&Check::ANY; MAX_CANDIDATES],
             failed_at_start: 0,
         }
     }
@@ -375,19 +516,27 @@ impl Cands {
         match sub {
             Sub::Any => {}
             Sub::Never | Sub::Unsupported => self.failed_at_start |= 1 << slot,
-            Sub::Check(check) => {
-                if self.len == self.slots.len() {
-                    self.failed_at_start |= 1 << slot;
-                } else {
-                    self.slots[self.len] = (slot, check);
-                    self.len += 1;
-                }
-            }
+            Sub::Check(check) => self.keep(slot, check),
+        }
+    }
+
+    fn keep(&mut self, slot: u8, check: &'static Check) {
+        let i = usize::from(self.len);
+        if i == MAX_CANDIDATES {
+            self.failed_at_start |= 1 << slot;
+        } else {
+            self.slots[i] = slot;
+            self.checks[i] = check;
+            self.len += 1;
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = (u8, &'static Check)> + '_ {
-        self.slots[..self.len].iter().copied()
+        let n = usize::from(self.len);
+        self.slots[..n]
+            .iter()
+            .copied()
+            .zip(self.checks[..n].iter().copied())
     }
 
     fn is_empty(&self) -> bool {
@@ -405,6 +554,10 @@ impl State {
         self.failed |= 1 << slot;
     }
 
+    fn failed(&self, slot: u8) -> bool {
+        self.failed & (1 << slot) != 0
+    }
+
     fn enter<E: de::Error>(&mut self) -> Result<(), E> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -420,7 +573,7 @@ impl State {
 struct Walk<'s, 'c> {
     state: &'s mut State,
     cands: &'c Cands,
-    reads: Option<&'static Reads>,
+    reads: Option<Read>,
 }
 
 impl Walk<'_, '_> {
@@ -448,8 +601,7 @@ impl Walk<'_, '_> {
             if check.types & ty == 0 || check.choices.is_some() {
                 self.state.fail(slot);
             } else {
-                kept.slots[kept.len] = (slot, check);
-                kept.len += 1;
+                kept.keep(slot, check);
             }
         }
         kept
@@ -534,10 +686,12 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         let cands = self.container(ARRAY);
         let mut items = Cands::default();
         for (slot, check) in cands.iter() {
-            items.push(slot, check.items);
+            if !self.state.failed(slot) {
+                items.push(slot, check.items);
+            }
         }
         self.state.failed |= items.failed_at_start;
-        let reads = self.reads.map(|r| r.element());
+        let reads = self.reads.map(Read::element);
         let mut kept = Vec::new();
         loop {
             let walk = Walk {
@@ -563,12 +717,17 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         self.state.enter()?;
         let cands = self.container(OBJECT);
         // The required members seen, per candidate.
-        let mut seen = [0u64; 8];
+        let mut seen = [0u64; MAX_CANDIDATES];
         let mut kept = Map::new();
         while let Some(key) = map.next_key_seed(Key)? {
             let mut members = Cands::default();
             let hash = key_hash(&key);
             for (i, (slot, check)) in cands.iter().enumerate() {
+                if self.state.failed(slot) {
+                    // Failed on an earlier member (a `const` event name, say): no need to look
+                    // further into this one.
+                    continue;
+                }
                 let (sub, required) = check.member(&key, hash);
                 seen[i] |= required;
                 members.push(slot, sub);
@@ -689,5 +848,55 @@ impl<'de> Visitor<'de> for Skip<'_> {
         }
         self.state.depth -= 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_fits_among_the_candidates() {
+        // Past MAX_CANDIDATES an event would always take the slow path: raise it.
+        assert!(events().count() <= MAX_CANDIDATES);
+        assert!(events().count() <= 64, "a u64 holds the failed slots");
+    }
+
+    #[test]
+    fn every_source_schema_compiles_to_checks() {
+        // A source schema that compiled to `Unsupported` at its root would never take the fast
+        // path: build.rs has to learn its keywords.
+        for event in events() {
+            assert!(
+                matches!(event.schema.compiled, Sub::Check(_)),
+                "{}",
+                event.schema.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_read_tree_holds_every_pointer() {
+        for source in Source::ALL {
+            let pointers = source
+                .spec()
+                .detected_by
+                .iter()
+                .chain(source.events().iter().flat_map(|e| e.reads));
+            for pointer in pointers {
+                let mut at = Some(Read::Node(0));
+                for token in pointer.split('/').skip(1) {
+                    at = at.and_then(|r| {
+                        if token == "*" {
+                            r.element()
+                        } else {
+                            r.member(token, key_hash(token))
+                        }
+                    });
+                }
+                let whole = at.and_then(|r| r.member("anything-below", key_hash("anything-below")));
+                assert!(matches!(whole, Some(Read::Whole)), "{pointer}");
+            }
+        }
     }
 }

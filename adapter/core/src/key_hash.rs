@@ -4,8 +4,13 @@
 
 /// A 64-bit hash of a member name (multiply-rotate over 8-byte little-endian words).
 pub const fn key_hash(name: &str) -> u64 {
+    key_hash_bytes(name.as_bytes())
+}
+
+/// [`key_hash`] of a name's bytes.
+pub const fn key_hash_bytes(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut rest = name.as_bytes();
+    let mut rest = bytes;
     let mut hash = (rest.len() as u64).wrapping_mul(K);
     while let Some((word, tail)) = rest.split_first_chunk::<8>() {
         hash = (hash ^ u64::from_le_bytes(*word)).wrapping_mul(K).rotate_left(31);

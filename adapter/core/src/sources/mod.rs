@@ -117,7 +117,7 @@ impl Source {
     }
 
     /// Its spec.
-    pub fn spec(self) -> &'static SourceSpec {
+    pub const fn spec(self) -> &'static SourceSpec {
         self.0
     }
 
