@@ -25,11 +25,12 @@ pub fn later(seconds: i64) -> Timestamp {
     Timestamp::from_unix(at(T0).unix_seconds() + seconds, 0, 0).unwrap()
 }
 
-/// A store that counts writes and can fail the ones under a prefix.
+/// A store that counts writes and whole-store key scans, and can fail the writes under a prefix.
 #[derive(Default)]
 pub struct TestStore {
     pub inner: MemoryStore,
     pub writes: Cell<usize>,
+    pub key_scans: Cell<usize>,
     pub fail_prefix: Option<&'static str>,
 }
 
@@ -64,6 +65,7 @@ impl KeyValue for TestStore {
         self.inner.increment(key, delta)
     }
     fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.key_scans.set(self.key_scans.get() + 1);
         self.inner.keys()
     }
 }
