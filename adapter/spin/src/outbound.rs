@@ -5,7 +5,8 @@
 use spin_sdk::http::IncomingRequest;
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    http_error_code, ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use tombstone_edge::upstream::MAX_UPSTREAM_RESPONSE_BYTES;
 use tombstone_edge::{Upstream, UpstreamError, UpstreamRequest, UpstreamResponse};
@@ -61,7 +62,15 @@ fn read_all(stream: &InputStream, limit: usize, deadline: &Deadline) -> Result<V
                 }
             }
             Err(StreamError::Closed) => return Ok(body),
-            Err(StreamError::LastOperationFailed(_)) => return Err(BodyError::Unreadable),
+            // The host's own cap on the body (`tombstone serve`: 8 MiB) is a body too large too.
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(match http_error_code(&e) {
+                    Some(
+                        ErrorCode::HttpRequestBodySize(_) | ErrorCode::HttpResponseBodySize(_),
+                    ) => BodyError::TooLarge,
+                    _ => BodyError::Unreadable,
+                })
+            }
         }
     }
 }

@@ -229,6 +229,9 @@ impl Server {
         let path = req.uri().path().to_owned();
         if path == "/playground" || path.starts_with("/playground/") {
             let answer = self.static_file(&path["/playground".len()..]);
+            // A static file takes no body: what a client sends anyway is drained, within the
+            // drain bounds, so that it gets the answer.
+            body::drain(req.into_body());
             let summary = Event::Answered {
                 route: "/playground/{file}".into(),
                 status: answer.status().as_u16(),
@@ -390,6 +393,8 @@ async fn serve_metrics(listener: tokio::net::TcpListener, metrics: Arc<Metrics>)
                 }
             });
             let _ = http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
                 .serve_connection(TokioIo::new(client), service)
                 .await;
         });

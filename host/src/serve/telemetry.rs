@@ -129,3 +129,40 @@ pub fn answered(
         task_id,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_rollback_is_counted_once() {
+        let metrics = Metrics::new();
+        let count = |m: &Metrics| {
+            m.render()
+                .lines()
+                .find_map(|l| l.strip_prefix("tombstone_rollbacks_failed_total "))
+                .map(str::to_owned)
+        };
+        assert_eq!(count(&metrics).as_deref(), Some("0"));
+        let events = vec![
+            Event::RollbackFailed {
+                key: "claim/af21/0/29500000".into(),
+                error: "key-value store: gone".into(),
+            },
+            Event::Answered {
+                route: "/api/v1/invoice-deletions".into(),
+                status: 503,
+                outcome: "unavailable".into(),
+                task_id: None,
+            },
+        ];
+        answered(
+            Some(&metrics),
+            "POST",
+            503,
+            events,
+            Duration::from_millis(1),
+        );
+        assert_eq!(count(&metrics).as_deref(), Some("1"));
+    }
+}

@@ -22,6 +22,10 @@ enum Behaviour {
     Answer(u16, &'static str, &'static str),
     /// Never answers.
     Hang,
+    /// Answers 200 with a chunked JSON body of 50 MiB, as fast as the edge reads it.
+    Huge,
+    /// Answers 200 with a declared body of 1000 bytes, one byte every 100 ms.
+    Drip,
 }
 
 /// A request as the upstream received it.
@@ -114,6 +118,36 @@ fn serve_one(mut stream: TcpStream, behaviour: &Behaviour, log: &Mutex<Vec<Recei
         let answer = match behaviour {
             Behaviour::Hang => {
                 std::thread::sleep(Duration::from_secs(120));
+                return;
+            }
+            Behaviour::Huge => {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                            Transfer-Encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let piece = vec![b' '; 64 << 10];
+                let chunk = [format!("{:x}\r\n", piece.len()).as_bytes(), &piece, b"\r\n"].concat();
+                for _ in 0..(50 << 20) / piece.len() {
+                    if stream.write_all(&chunk).is_err() {
+                        return; // the edge stopped reading
+                    }
+                }
+                let _ = stream.write_all(b"0\r\n\r\n");
+                return;
+            }
+            Behaviour::Drip => {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                            Content-Length: 1000\r\n\r\n";
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for _ in 0..1000 {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if stream.write_all(b" ").is_err() {
+                        return;
+                    }
+                }
                 return;
             }
             Behaviour::Answer(status, content_type, body) => format!(
@@ -382,6 +416,9 @@ fn canonical_to(server: &Server, key: &str, body: &str) -> Reply {
 fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
     let cases = [
         ("hang", Behaviour::Hang, "did not answer within 1000 ms"),
+        // Bounded in size and in time, whatever the upstream sends.
+        ("huge", Behaviour::Huge, "longer than 65536 bytes"),
+        ("drip", Behaviour::Drip, "did not answer within 1000 ms"),
         (
             "garbage",
             Behaviour::Answer(200, "application/json", "garbage"),
@@ -406,6 +443,8 @@ fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
             &wire.origin(),
             &["--var", "upstream_timeout_ms=1000"],
         );
+        edge.reset_peak_rss();
+        let rss_before = edge.peak_rss_kib();
         let started = Instant::now();
         let r = canonical(&edge, "k-1", CANONICAL);
         assert_eq!(r.problem().1, "unavailable", "{name}");
@@ -430,6 +469,9 @@ fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
             ["dead-letter/1", "dead-letters/last-id"],
             "{name}"
         );
+        // A 50 MiB answer is not buffered: the edge reads at most 64 KiB + 1 of it.
+        let growth = edge.peak_rss_kib().saturating_sub(rss_before);
+        assert!(growth < 16 << 10, "{name}: peak RSS grew by {growth} KiB");
     }
 }
 

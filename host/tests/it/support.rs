@@ -66,14 +66,21 @@ impl Server {
         Server { child, addr }
     }
 
-    /// The server's resident memory, in KiB (Linux `VmRSS`).
-    pub fn rss_kib(&self) -> u64 {
+    /// The server's peak resident memory since the last [`Server::reset_peak_rss`] (or its
+    /// start), in KiB (Linux `VmHWM`): what a request used at its height, not after it.
+    pub fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix("VmHWM:"))
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .unwrap()
+    }
+
+    /// Resets the peak of [`Server::peak_rss_kib`] to the current resident memory (Linux
+    /// `clear_refs` 5).
+    pub fn reset_peak_rss(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").unwrap();
     }
 
     /// Sends `head` (request line and headers, without the blank line), then `body` in pieces
