@@ -216,8 +216,9 @@ fn a_mixed_load_over_three_instances_survives_one_killed_and_restarted() {
     let servers: Arc<Mutex<Vec<Option<Server>>>> = Arc::new(Mutex::new(
         listens.iter().map(|l| Some(instance(l, &config))).collect(),
     ));
-    // 8 senders, 60 deliveries each, over 40 keys: every key is sent about 12 times, to every
-    // instance, concurrently.
+    // 8 senders, 60 deliveries each, over 15 keys: at step i every sender sends key i / 4, to
+    // instance (sender + i) % 3, so each key is sent 32 times, to every instance, concurrently,
+    // and new keys keep coming for the whole run (the kill meets first deliveries too).
     let answers = Arc::new(Mutex::new(Vec::<(String, Option<Value>)>::new()));
     let senders: Vec<_> = (0..8)
         .map(|t| {
@@ -225,7 +226,7 @@ fn a_mixed_load_over_three_instances_survives_one_killed_and_restarted() {
             let answers = answers.clone();
             std::thread::spawn(move || {
                 for i in 0..60 {
-                    let key = format!("mixed-{}", (t * 7 + i) % 40);
+                    let key = format!("mixed-{}", i / 4);
                     let addr = &listens[(t + i) % 3];
                     let reply = deliver(addr, &key);
                     let value = reply.filter(|r| r.status == 202).map(|r| r.json());
@@ -259,22 +260,32 @@ fn a_mixed_load_over_three_instances_survives_one_killed_and_restarted() {
         answers.len(),
         scheduled.len()
     );
+    // The task each key has in Redis, by its stored received_at.
+    let stored_received_at = |key: &str, task_id: &str| -> Value {
+        let stored = redis
+            .get(&format!("task/{task_id}"))
+            .unwrap_or_else(|| panic!("{key} was answered but its task is not stored"));
+        let stored: Value = serde_json::from_slice(&stored).unwrap();
+        stored["response"]["received_at"].clone()
+    };
     for (key, firsts) in &scheduled {
         assert_eq!(firsts.len(), 1, "{key} was scheduled twice: {firsts:?}");
         let task_id = firsts[0]["task_id"].as_str().unwrap();
-        let stored = redis
-            .get(&format!("task/{task_id}"))
-            .unwrap_or_else(|| panic!("{key} was answered scheduled but is not stored"));
-        let stored: Value = serde_json::from_slice(&stored).unwrap();
         assert_eq!(
-            stored["response"]["received_at"], firsts[0]["received_at"],
+            stored_received_at(key, task_id),
+            firsts[0]["received_at"],
             "{key}"
         );
     }
-    // Every duplicate answer names the one task its key has.
+    // Every duplicate answer names the one task its key has: the one answered "scheduled", or
+    // the one the killed instance stored before it could answer.
     for (key, value) in &answers {
         if let Some(v) = value.as_ref().filter(|v| v["status"] == "duplicate") {
-            assert_eq!(v["received_at"], scheduled[key][0]["received_at"], "{key}");
+            let task_id = v["task_id"].as_str().unwrap();
+            assert_eq!(v["received_at"], stored_received_at(key, task_id), "{key}");
+            if let Some(firsts) = scheduled.get(key) {
+                assert_eq!(v["received_at"], firsts[0]["received_at"], "{key}");
+            }
         }
     }
     let tasks = redis
@@ -282,10 +293,12 @@ fn a_mixed_load_over_three_instances_survives_one_killed_and_restarted() {
         .into_iter()
         .filter(|k| k.starts_with("task/"))
         .count();
-    assert_eq!(
-        tasks,
-        scheduled.len(),
-        "one task per scheduled key, and no other"
+    // At most one task per key; at least one per key answered "scheduled" (more only when the
+    // killed instance stored one it never answered).
+    assert!(
+        (scheduled.len()..=15).contains(&tasks),
+        "{tasks} tasks for {} keys answered scheduled, of 15",
+        scheduled.len()
     );
 }
 
