@@ -9,7 +9,7 @@ target=${1:?usage: scripts/fuzz.sh convert|agree}
 p=../tests/conformance/payloads
 mkdir -p "corpus/$target" target
 python3 dict.py >target/fuzz.dict
-RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "corpus/$target" \
-  $p/mercoa $p/willsuite $p/highlevel $p/canonical $p/invalid \
+# Every sample folder (one per source, and the invalid ones) seeds the corpus.
+RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "corpus/$target" $p/*/ \
   -- -max_total_time="${FUZZ_SECONDS:-1800}" -dict=target/fuzz.dict -rss_limit_mb=4096 \
   -print_final_stats=1

@@ -98,15 +98,49 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
         "{kv_ops:?}"
     );
 
-    // Then a scheduled deletion on a store that works: its line carries the task id.
+    // Then the README's three requests on a store that works: a deletion, its retry, and an
+    // invalid payload; the deletion's line carries the task id, and the metrics are the README's.
     let kv2 = kv.with_file_name("kv2.sqlite");
     let log2 = kv.with_file_name("stderr2.log");
+    let metrics_listen2 = format!("127.0.0.1:{}", free_port());
     let second = Server::spawn_with_stderr(
         "127.0.0.1:0",
-        &["--kv", kv2.to_str().unwrap(), "--log-format", "json"],
+        &[
+            "--kv",
+            kv2.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "--metrics-listen",
+            &metrics_listen2,
+        ],
         Stdio::from(std::fs::File::create(&log2).unwrap()),
     );
     let scheduled = second.post(&webhook, &[], &mercoa).json();
+    assert_eq!(scheduled["status"], "scheduled");
+    let duplicate = second.post(&webhook, &[], &mercoa).json();
+    assert_eq!(duplicate["status"], "duplicate");
+    assert_eq!(
+        second
+            .post(&webhook, &[], br#"{"eventType":"invoice.deleted"}"#)
+            .status,
+        422
+    );
+    let text = reqwest_like_get(&metrics_listen2, "/metrics");
+    let requests = samples(&text, "tombstone_requests_total");
+    assert_eq!(
+        requests[&format!("route=\"{route}\",status=\"200\"")],
+        2.0,
+        "{text}"
+    );
+    assert_eq!(requests[&format!("route=\"{route}\",status=\"422\"")], 1.0);
+    let outcomes = samples(&text, "tombstone_outcomes_total");
+    assert_eq!(outcomes["outcome=\"scheduled\""], 1.0, "{text}");
+    assert_eq!(outcomes["outcome=\"duplicate\""], 1.0);
+    assert_eq!(outcomes["outcome=\"validation\""], 1.0);
+    assert_eq!(
+        samples(&text, "tombstone_dead_letters_total")["result=\"kept\""],
+        0.0
+    );
     drop(server);
     drop(second);
 
@@ -127,7 +161,7 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
         .iter()
         .filter(|l| l["target"] == "tombstone::request")
         .collect();
-    assert_eq!(requests.len(), 7, "{lines:#?}");
+    assert_eq!(requests.len(), 9, "{lines:#?}");
     for line in &requests {
         for field in [
             "timestamp",
@@ -146,10 +180,18 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
     assert_eq!(first["route"], route);
     assert_eq!(first["status"], 503);
     assert_eq!(first["problem"], "unavailable");
-    let last = requests[6];
-    assert_eq!(last["outcome"], "scheduled");
-    assert_eq!(last["task_id"], scheduled["task_id"]);
-    assert!(last["problem"].is_null());
+    let deletion = requests[6];
+    assert_eq!(deletion["outcome"], "scheduled");
+    assert_eq!(deletion["task_id"], scheduled["task_id"]);
+    assert!(deletion["problem"].is_null());
+    assert_eq!(requests[7]["outcome"], "duplicate");
+    assert_eq!(
+        (
+            requests[8]["status"].clone(),
+            requests[8]["problem"].clone()
+        ),
+        (422.into(), "validation".into())
+    );
     // The dead letter was logged too.
     assert!(lines
         .iter()
