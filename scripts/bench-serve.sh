@@ -54,13 +54,18 @@ wrk_to() { # connections, url, env...: one wrk run's output
   env "$@" wrk -t"${THREADS:-2}" -c"$connections" -d"${SECONDS_PER_ROUTE:-15}s" \
     --latency -s scripts/bench/post.lua "$url"
 }
+worse() { # two wrk latencies (e.g. 812.00us, 1.23ms, 2.01s; either may be empty): the larger
+  awk -v a="$1" -v b="$2" 'function us(x) {
+      if (x ~ /us$/) return x + 0; if (x ~ /ms$/) return x * 1000; if (x ~ /s$/) return x * 1e6; return -1 }
+    BEGIN { print (us(a) >= us(b) ? a : b) }'
+}
 row() { # name, wrk outputs...: one table row (rates summed, the worse latencies)
   local name=$1; shift
   local rps=0 p50="" p99="" non2xx=0 out
   for out in "$@"; do
     rps=$(awk -v a="$rps" '/Requests\/sec/ {printf "%.2f", a + $2}' <<<"$out")
-    p50=$(printf '%s\n%s\n' "$p50" "$(awk '$1 == "50%" {print $2}' <<<"$out")" | sort -h | tail -1)
-    p99=$(printf '%s\n%s\n' "$p99" "$(awk '$1 == "99%" {print $2}' <<<"$out")" | sort -h | tail -1)
+    p50=$(worse "$p50" "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    p99=$(worse "$p99" "$(awk '$1 == "99%" {print $2}' <<<"$out")")
     non2xx=$((non2xx + $(awk '/Non-2xx/ {print $5}' <<<"$out" | grep . || echo 0)))
   done
   printf '| %-58s | %9s | %8s | %8s | %6s |\n' "$name" "$rps" "$p50" "$p99" "$non2xx"

@@ -4,6 +4,7 @@
 --               fresh invoice id (the string INVOICE_ID in the body is replaced)
 --   HEADERS     extra "Name: value" headers separated by ";"
 --   PREFIX      starts every generated id (default "bench"): two wrk runs at once use two
+--               prefixes, so their ids never collide
 local counter = 0
 local thread_id = 0
 local threads = {}
