@@ -18,10 +18,12 @@ fi
 # version). wasm-opt comes from npm's binaryen (scripts/web/): Debian's binaryen 108 breaks the
 # externref table wasm-bindgen emits.
 # Debian's packages the tests use: chromium (the playground's browser tests), redis-server (the
-# multi-instance tests start their own on a loopback port; installing it starts none).
+# multi-instance tests start their own on a loopback port; installing it starts none), openssl
+# (the HTTPS relay test makes its own CA and certificate).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-dejavu-core)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} (Debian packages, once)"
   apt-get update -qq

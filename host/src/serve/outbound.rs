@@ -127,6 +127,11 @@ impl WasiHttpHooks for Outbound {
 /// What a failed exchange is, in `wasi:http` terms.
 fn client_error(e: &hyper_util::client::legacy::Error) -> Error {
     use std::error::Error as _;
+    // A failed TLS handshake (an unknown issuer, a wrong name, an alert): what
+    // wasmtime-wasi-http's own client, and so Spin, answers for it.
+    if is_tls_failure(e) {
+        return Error::TlsProtocolError;
+    }
     let mut source = e.source();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
@@ -155,6 +160,24 @@ fn client_error(e: &hyper_util::client::legacy::Error) -> Error {
     } else {
         Error::InternalError(Some(e.to_string()))
     }
+}
+
+/// Whether `e`, or an error under it (also inside an `io::Error`), is a rustls error.
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(e) = current {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        current = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// The upstream's response body, failing with `ConnectionReadTimeout` when no bytes come for

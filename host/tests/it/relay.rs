@@ -207,8 +207,14 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
     let upstream_kv = scratch("relay-upstream");
     let upstream = Server::start(&upstream_kv, &[]);
     let wire = TestUpstream::start(Behaviour::Forward(upstream.addr.clone()));
-    let (edge, edge_kv) = edge("relay-edge", &wire.origin(), &wire.origin(), &[]);
+    let (edge, edge_kv) = edge(
+        "relay-edge",
+        &wire.origin(),
+        &wire.origin(),
+        &["--var", "upstream_authorization=Bearer relay-secret"],
+    );
     let mut relayed = 0;
+    let mut covered = std::collections::BTreeSet::new();
     for (n, case) in load_cases().into_iter().enumerate() {
         let org = format!("relay-{n}");
         let Some((path, headers)) = sample_delivery(&case, &org) else {
@@ -223,6 +229,7 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
         let reply = edge.post(&path, &headers, &case.payload_bytes());
         let status = success_status(expected["source"].as_str().unwrap());
         assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
+        covered.insert(case.payload_file.clone().unwrap());
         let key = expected["request"]["headers"]["Idempotency-Key"]
             .as_str()
             .unwrap();
@@ -244,6 +251,7 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
         assert_eq!(sent.header("content-type"), Some("application/json"));
         assert_eq!(sent.header("idempotency-key"), Some(key));
         assert_eq!(sent.header("x-organization-id"), Some(org.as_str()));
+        assert_eq!(sent.header("authorization"), Some("Bearer relay-secret"));
         let native = run_native(&case);
         let sent_body = String::from_utf8(sent.body.clone()).unwrap();
         assert!(
@@ -271,6 +279,20 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
         relayed += 1;
     }
     assert!(relayed >= 20, "only {relayed} samples were relayed");
+    // Every shared sample was relayed at least once.
+    for dir in tombstone_core::Source::ALL.iter().map(|s| s.name()) {
+        for entry in std::fs::read_dir(
+            tombstone_tests::conformance_dir()
+                .join("payloads")
+                .join(dir),
+        )
+        .unwrap()
+        {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let file = format!("payloads/{dir}/{name}");
+            assert!(covered.contains(&file), "{file} was never relayed");
+        }
+    }
     // Key reuse is the upstream's verdict, relayed as it came.
     let first = edge.post(
         "/api/v1/invoice-deletions",
@@ -502,4 +524,167 @@ fn a_request_to_any_other_host_is_refused_as_spin_refuses_it() {
         .as_str()
         .unwrap()
         .contains("upstream_origin"));
+}
+
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl (Debian's, installed by scripts/setup.sh)");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// A test CA and a certificate for 127.0.0.1 signed by it, in `dir`: `ca.pem`, `leaf.pem`,
+/// `leaf.key`.
+fn test_pki(dir: &std::path::Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"]);
+    ca.extend(["-subj", "/CN=tombstone test CA"]);
+    openssl(dir, &ca);
+    let mut csr = vec!["req"];
+    csr.extend(ec);
+    csr.extend([
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(dir, &csr);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+}
+
+/// An HTTPS front (Python's `ssl`, `host/tests/fixtures/tls_proxy.py`) for the server at
+/// `target`; its origin.
+fn tls_front(dir: &std::path::Path, target: &str) -> (KillOnDrop, String) {
+    use std::io::BufRead;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls_proxy.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .args(["leaf.pem", "leaf.key", &format!("http://{target}")])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let origin = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    (KillOnDrop(child), origin)
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn https_upstreams_are_trusted_through_the_systems_roots_only() {
+    let upstream_kv = scratch("relay-tls-upstream");
+    let upstream = Server::start(&upstream_kv, &[]);
+    let dir = upstream_kv.parent().unwrap().to_owned();
+    test_pki(&dir);
+    let (_front, origin) = tls_front(&dir, &upstream.addr);
+    let url = format!("upstream_url={origin}/api/v1/invoice-deletions");
+    let allowed = format!("upstream_origin={origin}");
+    let ca = dir.join("ca.pem");
+
+    // The system's roots, extended with the test CA the way OpenSSL's tools and rustls'
+    // native roots read them (SSL_CERT_FILE): the deletion reaches the upstream over TLS.
+    let trusted_kv = scratch("relay-tls-trusted");
+    let trusted = Server::spawn_with(
+        "127.0.0.1:0",
+        &[
+            "--kv",
+            trusted_kv.to_str().unwrap(),
+            "--var",
+            &url,
+            "--var",
+            &allowed,
+        ],
+        std::process::Stdio::inherit(),
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    let r = canonical(&trusted, "tls-1", CANONICAL);
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (202, json!("scheduled")),
+        "{r:?}"
+    );
+    let task_id = tombstone_core::task_id("acme-vet", "tls-1").unwrap();
+    assert_eq!(
+        upstream.get(&format!("/api/v1/tasks/{task_id}")).status,
+        200
+    );
+
+    // The system's roots alone do not know the test CA: never a success, a dead letter.
+    let plain_kv = scratch("relay-tls-untrusted");
+    let plain = Server::start(&plain_kv, &["--var", &url, "--var", &allowed]);
+    let r = canonical(&plain, "tls-2", CANONICAL);
+    assert_eq!(
+        (r.status, r.problem().1),
+        (503, "unavailable".to_owned()),
+        "{r:?}"
+    );
+    let letter = plain.get("/api/v1/dead-letters/1").json();
+    println!("untrusted certificate: {}", letter["reason"]);
+    assert!(
+        letter["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ErrorCode::TlsProtocolError"),
+        "{letter}"
+    );
+    let task_id = tombstone_core::task_id("acme-vet", "tls-2").unwrap();
+    assert_eq!(
+        upstream.get(&format!("/api/v1/tasks/{task_id}")).status,
+        404
+    );
 }

@@ -46,9 +46,15 @@ impl Server {
 
     /// The same, with its stderr (the request log) going to `stderr`.
     pub fn spawn_with_stderr(listen: &str, args: &[&str], stderr: Stdio) -> Server {
+        Server::spawn_with(listen, args, stderr, &[])
+    }
+
+    /// The same, with environment variables set for the process.
+    pub fn spawn_with(listen: &str, args: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
             .args(["serve", "--listen", listen])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
