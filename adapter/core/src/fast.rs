@@ -172,18 +172,7 @@ include!(concat!(env!("OUT_DIR"), "/compiled_schemas.rs"));
 
 /// Byte equality, for [`compiled`] at compile time.
 const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    same_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// The conversion of `payload` on the fast path, or `None` when the slow path must answer
@@ -471,6 +460,7 @@ impl ReadTree {
     }
 }
 
+/// Byte equality, at compile time.
 const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

@@ -420,3 +420,17 @@ pub fn success_status(source: &str) -> u16 {
         .expect("a source of the table")
         .success_status()
 }
+
+/// Every shared sample payload (`payloads/<source>/<file>`, for every source) is in `covered`.
+pub fn assert_every_shared_sample_in(covered: &std::collections::BTreeSet<String>, missing: &str) {
+    for dir in tombstone_core::Source::ALL.iter().map(|s| s.name()) {
+        let folder = tombstone_tests::conformance_dir()
+            .join("payloads")
+            .join(dir);
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let file = format!("payloads/{dir}/{name}");
+            assert!(covered.contains(&file), "{file} {missing}");
+        }
+    }
+}
