@@ -205,25 +205,43 @@ pub struct Origin {
     pub port: u16,
 }
 
+/// Why a text is not an origin (or a URL with one); the message completes "`name` …".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    /// Not a URL at all.
+    #[error("is not an absolute http or https URL")]
+    NotAUrl,
+    /// Another scheme.
+    #[error("must start with http:// or https://")]
+    Scheme,
+    /// No host.
+    #[error("has no host")]
+    NoHost,
+    /// `user:password@`.
+    #[error("must not hold credentials; set upstream_authorization instead")]
+    Credentials,
+    /// A path or query where only an origin may stand.
+    #[error("must be scheme://host[:port], without a path")]
+    Path,
+}
+
 impl Origin {
     /// The origin of an absolute `http`/`https` URL. Refuses user information (credentials go
     /// in `upstream_authorization`, not in a URL that ends up in logs).
-    pub fn of_url(text: &str) -> Result<Origin, String> {
-        let uri: http::Uri = text
-            .parse()
-            .map_err(|_| "is not an absolute http or https URL".to_owned())?;
+    pub fn of_url(text: &str) -> Result<Origin, OriginError> {
+        let uri: http::Uri = text.parse().map_err(|_| OriginError::NotAUrl)?;
         let scheme = match uri.scheme_str() {
             Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {
                 s.to_ascii_lowercase()
             }
-            _ => return Err("must start with http:// or https://".into()),
+            _ => return Err(OriginError::Scheme),
         };
-        let authority = uri.authority().ok_or_else(|| "has no host".to_owned())?;
+        let authority = uri.authority().ok_or(OriginError::NoHost)?;
         if authority.as_str().contains('@') {
-            return Err("must not hold credentials; set upstream_authorization instead".into());
+            return Err(OriginError::Credentials);
         }
         if authority.host().is_empty() {
-            return Err("has no host".into());
+            return Err(OriginError::NoHost);
         }
         let port = authority
             .port_u16()
@@ -237,11 +255,11 @@ impl Origin {
 
     /// An origin as `allowed_outbound_hosts` writes it: `scheme://host[:port]`, at most a
     /// trailing `/`, no path.
-    pub fn parse(text: &str) -> Result<Origin, String> {
+    pub fn parse(text: &str) -> Result<Origin, OriginError> {
         let bare = text.trim().strip_suffix('/').unwrap_or(text.trim());
         let origin = Origin::of_url(bare)?;
         if bare.splitn(4, '/').nth(3).is_some() || bare.contains('?') {
-            return Err("must be scheme://host[:port], without a path".into());
+            return Err(OriginError::Path);
         }
         Ok(origin)
     }
@@ -366,9 +384,9 @@ fn upstream(
         return Ok(None);
     };
     let url = url.trim().to_owned();
-    Origin::of_url(&url).map_err(|message| ConfigError {
+    Origin::of_url(&url).map_err(|e| ConfigError {
         variable: "upstream_url",
-        message,
+        message: e.to_string(),
     })?;
     let timeout_ms = number("upstream_timeout_ms", 10_000, MAX_UPSTREAM_TIMEOUT_MS)?;
     if timeout_ms == 0 {

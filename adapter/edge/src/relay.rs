@@ -43,8 +43,30 @@ pub enum RelayFailure {
         /// The 2xx status.
         status: u16,
         /// What is wrong with the body (no values).
-        why: String,
+        why: ResponseDefect,
     },
+}
+
+/// What makes a 2xx body not the canonical response to a delivery (never a value of it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseDefect {
+    /// Not JSON.
+    #[error("the body is not JSON")]
+    NotJson,
+    /// Fails `canonical-response.schema.json`: its first error.
+    #[error("{message} at {pointer:?}")]
+    Schema {
+        /// The schema error's message (names places and limits, never values).
+        message: String,
+        /// Where.
+        pointer: String,
+    },
+    /// Valid by the schema, but a time or an id does not parse.
+    #[error("a time or id in the body is malformed")]
+    Malformed,
+    /// The response of another delivery.
+    #[error("its task_id is not this delivery's")]
+    OtherTask,
 }
 
 /// 4xx statuses that are the upstream's verdict on the delivery itself, relayed as they came.
@@ -117,18 +139,20 @@ fn relayed(answer: UpstreamResponse) -> Response {
 
 /// Whether `body` is a canonical response (its JSON Schema, typed values) for this conversion's
 /// task.
-fn check_response(conversion: &Conversion, body: &[u8]) -> Result<(), String> {
+fn check_response(conversion: &Conversion, body: &[u8]) -> Result<(), ResponseDefect> {
     let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| "the body is not JSON".to_owned())?;
-    let errors = tombstone_core::schemas::validate("canonical-response", &value)
-        .expect("the canonical-response schema is embedded");
-    if let Some(e) = errors.first() {
-        return Err(format!("{} at {:?}", e.message, e.pointer));
+        serde_json::from_slice(body).map_err(|_| ResponseDefect::NotJson)?;
+    let errors = (tombstone_core::schemas::CANONICAL_RESPONSE.validate)(&value);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(ResponseDefect::Schema {
+            message: e.message,
+            pointer: e.pointer,
+        });
     }
-    let response: DeletionResponse = serde_json::from_value(value)
-        .map_err(|_| "a time or id in the body is malformed".to_owned())?;
+    let response: DeletionResponse =
+        serde_json::from_value(value).map_err(|_| ResponseDefect::Malformed)?;
     if response.task_id != conversion.task_id {
-        return Err("its task_id is not this delivery's".into());
+        return Err(ResponseDefect::OtherTask);
     }
     Ok(())
 }

@@ -204,6 +204,36 @@ fn accepted_deletions_leave_their_tasks_only_in_redis() {
     assert!(keys.iter().all(|k| k.starts_with("task/")), "{keys:?}");
     // Spin's Redis store keeps counters as INCRBY's decimal text; none is left.
     assert!(!keys.iter().any(|k| k.starts_with("claim/")));
+
+    // What an instance that died holding a claim leaves: a counter. The maintenance route lists
+    // the store through Redis and removes it once its minutes have passed, not before.
+    let task_id = keys[0].strip_prefix("task/").unwrap();
+    let minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 60;
+    let stale = format!("claim/{task_id}/0/{}", minute - 10);
+    let live = format!("claim/{task_id}/0/{minute}");
+    let mut connection = redis.connection().unwrap();
+    for key in [&stale, &live] {
+        let n: i64 = redis::cmd("INCR").arg(key).query(&mut connection).unwrap();
+        assert_eq!(n, 1);
+    }
+    let expired = post_to_path(&servers[1].addr, "/api/v1/maintenance/expire");
+    assert_eq!(expired.status, 200, "{expired:?}");
+    assert_eq!(
+        expired.json(),
+        serde_json::json!({"keys_scanned": 32, "claims_removed": 1, "tasks_removed": 0})
+    );
+    let keys = redis.keys();
+    assert_eq!(keys.len(), 31, "{keys:?}");
+    assert!(keys.contains(&live) && !keys.contains(&stale), "{keys:?}");
+}
+
+/// An empty POST to `path` on the server at `addr`.
+fn post_to_path(addr: &str, path: &str) -> Reply {
+    try_request(addr, "POST", path, &[], b"").unwrap()
 }
 
 #[test]

@@ -214,3 +214,25 @@ fn reqwest_like_get(addr: &str, path: &str) -> String {
     assert!(reply.headers["content-type"].starts_with("text/plain; version=0.0.4"));
     String::from_utf8(reply.body).unwrap()
 }
+
+#[test]
+fn the_text_log_format_is_for_people() {
+    let kv = scratch("telemetry-text");
+    let log = kv.with_file_name("stderr.log");
+    let server = Server::spawn_with_stderr(
+        "127.0.0.1:0",
+        &["--kv", kv.to_str().unwrap(), "--log-format", "text"],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    assert_eq!(server.get("/healthz").status, 200);
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("tombstone::request"))
+        .unwrap_or_else(|| panic!("no request line in {text:?}"));
+    assert!(serde_json::from_str::<Value>(line).is_err(), "{line}");
+    for part in ["INFO", "/healthz", "status=200", "method=", "duration_ms="] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+}
