@@ -181,17 +181,27 @@ fn key_schema() -> Value {
 }
 
 fn standard_webhooks_headers() -> Vec<Value> {
-    ["webhook-id", "webhook-timestamp"]
+    let standard = ["webhook-id", "webhook-timestamp"].into_iter().map(|name| {
+        header(
+            name,
+            false,
+            json!({"type": "string"}),
+            "Standard Webhooks (or svix-*): needed with the signature when the source's secret is set.",
+        )
+    });
+    // Svix sends the same three headers under its own prefix; each is read when its webhook-*
+    // name is absent.
+    let svix = ["svix-id", "svix-timestamp", "svix-signature"]
         .into_iter()
         .map(|name| {
             header(
                 name,
                 false,
                 json!({"type": "string"}),
-                "Standard Webhooks (or svix-*): needed with the signature when the source's secret is set.",
+                "Svix's name for the webhook-* header of the same suffix, read when that one is absent.",
             )
-        })
-        .collect()
+        });
+    standard.chain(svix).collect()
 }
 
 /// The webhook route of `source` (`auto` when `None`).
