@@ -135,18 +135,7 @@ fn outcome(reply: &Reply) -> String {
 
 /// Sends `key`'s deletion to the server at `addr`; `None` when it is not there (killed).
 fn deliver(addr: &str, key: &str) -> Option<Reply> {
-    try_request(
-        addr,
-        "POST",
-        "/api/v1/invoice-deletions",
-        &[
-            ("Content-Type", "application/json"),
-            ("Idempotency-Key", key),
-            ("X-Organization-Id", "acme-vet"),
-        ],
-        body_of(key).as_bytes(),
-    )
-    .ok()
+    try_post_to(addr, key, &body_of(key)).ok()
 }
 
 #[test]

@@ -207,6 +207,11 @@ pub fn try_request(
 
 /// The canonical deletion of `key` (organization acme-vet) to the server at `addr`.
 pub fn post_to(addr: &str, key: &str, body: &str) -> Reply {
+    try_post_to(addr, key, body).unwrap_or_else(|e| panic!("{addr}: {e}"))
+}
+
+/// The same; an error when the server is not there (killed, restarting).
+pub fn try_post_to(addr: &str, key: &str, body: &str) -> std::io::Result<Reply> {
     try_request(
         addr,
         "POST",
@@ -218,7 +223,6 @@ pub fn post_to(addr: &str, key: &str, body: &str) -> Reply {
         ],
         body.as_bytes(),
     )
-    .unwrap_or_else(|e| panic!("{addr}: {e}"))
 }
 
 #[derive(Debug)]
