@@ -44,6 +44,7 @@ fn main() {
          /// The compiled form of `schemas/<file>`; a compile-time error for a file that is not there.\n\
          pub(crate) const fn compiled(file: &str) -> Sub {\n",
     );
+    let mut checks = Checks::default();
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path.file_name().unwrap().to_str().unwrap();
@@ -52,158 +53,187 @@ fn main() {
         writeln!(
             out,
             "    if same(file, {name:?}) {{ return {}; }}",
-            sub(&schema)
+            checks.sub(&schema)
         )
         .unwrap();
     }
     out.push_str("    panic!(\"no such file in schemas/\")\n}\n");
+    for (i, body) in checks.bodies.iter().enumerate() {
+        writeln!(
+            out,
+            "static CHECK_{i}: Check = Check {{ {body} ..Check::ANY }};"
+        )
+        .unwrap();
+    }
     let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("compiled_schemas.rs");
     std::fs::write(target, out).unwrap();
 }
 
-/// A subschema as a `Sub` expression.
-fn sub(schema: &Value) -> String {
-    match schema {
-        Value::Bool(true) => "Sub::Any".into(),
-        Value::Bool(false) => "Sub::Never".into(),
-        Value::Object(map) => match compile(map) {
-            Some(body) if body.is_empty() => "Sub::Any".into(),
-            Some(body) => format!("Sub::Check(&Check {{ {body} ..Check::ANY }})"),
-            None => "Sub::Unsupported".into(),
-        },
-        _ => "Sub::Unsupported".into(),
-    }
+/// The `Check`s compiled so far: one `static` per distinct body, so identical subschemas (of one
+/// file or of several) are one `Check`, which the walk checks once for every event holding it.
+#[derive(Default)]
+struct Checks {
+    bodies: Vec<String>,
 }
 
-/// The fields of a `Check` (each followed by a comma), or `None` when a keyword is not one the
-/// fast path checks exactly.
-fn compile(map: &Map<String, Value>) -> Option<String> {
-    let mut body = String::new();
-    if map.contains_key("enum") && map.contains_key("const") {
-        return None;
-    }
-    for (keyword, value) in map {
-        let keyword = keyword.as_str();
-        if ANNOTATIONS.contains(&keyword) {
-            continue;
-        }
-        match keyword {
-            "type" => {
-                let names: Vec<&str> = match value {
-                    Value::String(one) => vec![one.as_str()],
-                    Value::Array(many) => many.iter().map(Value::as_str).collect::<Option<_>>()?,
-                    _ => return None,
-                };
-                let bits: Vec<&str> = names
-                    .iter()
-                    .map(|n| {
-                        Some(match *n {
-                            "null" => "NULL",
-                            "boolean" => "BOOLEAN",
-                            "integer" => "INTEGER",
-                            "number" => "NUMBER",
-                            "string" => "STRING",
-                            "array" => "ARRAY",
-                            "object" => "OBJECT",
-                            _ => return None,
-                        })
-                    })
-                    .collect::<Option<_>>()?;
-                write!(body, "types: {},", bits.join(" | ")).unwrap();
-            }
-            "enum" | "const" => {
-                let values: Vec<&Value> = match (keyword, value) {
-                    ("enum", Value::Array(many)) => many.iter().collect(),
-                    ("const", one) => vec![one],
-                    _ => return None,
-                };
-                let literals: Vec<String> = values
-                    .into_iter()
-                    .map(|v| match v {
-                        Value::Null => Some("Literal::Null".to_owned()),
-                        Value::Bool(b) => Some(format!("Literal::Bool({b})")),
-                        Value::String(s) => Some(format!("Literal::Str({s:?})")),
-                        _ => None,
-                    })
-                    .collect::<Option<_>>()?;
-                write!(body, "choices: Some(&[{}]),", literals.join(", ")).unwrap();
-            }
-            "minLength" | "maxLength" => {
-                let n = value.as_u64().filter(|n| *n <= u64::from(u32::MAX))?;
-                let field = if keyword == "minLength" {
-                    "min_length"
-                } else {
-                    "max_length"
-                };
-                write!(body, "{field}: Some({n}),").unwrap();
-            }
-            // Compiled together below: each property knows its `required` bit.
-            "properties" | "required" => {}
-            "additionalProperties" => write!(body, "additional: {},", sub(value)).unwrap(),
-            "items" if value.is_object() || value.is_boolean() => {
-                write!(body, "items: {},", sub(value)).unwrap()
-            }
-            _ => return None,
+impl Checks {
+    /// A subschema as a `Sub` expression.
+    fn sub(&mut self, schema: &Value) -> String {
+        match schema {
+            Value::Bool(true) => "Sub::Any".into(),
+            Value::Bool(false) => "Sub::Never".into(),
+            Value::Object(map) => match self.compile(map) {
+                Some(body) if body.is_empty() => "Sub::Any".into(),
+                Some(body) => {
+                    let i = match self.bodies.iter().position(|b| *b == body) {
+                        Some(i) => i,
+                        None => {
+                            self.bodies.push(body);
+                            self.bodies.len() - 1
+                        }
+                    };
+                    format!("Sub::Check(&CHECK_{i})")
+                }
+                None => "Sub::Unsupported".into(),
+            },
+            _ => "Sub::Unsupported".into(),
         }
     }
-    if map.contains_key("properties") || map.contains_key("required") {
-        let empty = Map::new();
-        let properties = match map.get("properties") {
-            None => &empty,
-            Some(p) => p.as_object()?,
-        };
-        let required: Vec<&str> = match map.get("required") {
-            None => Vec::new(),
-            Some(r) => r
-                .as_array()?
-                .iter()
-                .map(Value::as_str)
-                .collect::<Option<_>>()?,
-        };
-        let mut unique = required.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        if unique.len() != required.len() || required.len() > 64 {
+
+    /// The fields of a `Check` (each followed by a comma), or `None` when a keyword is not one the
+    /// fast path checks exactly.
+    fn compile(&mut self, map: &Map<String, Value>) -> Option<String> {
+        let mut body = String::new();
+        if map.contains_key("enum") && map.contains_key("const") {
             return None;
         }
-        // A required name the schema gives no property is held to `additionalProperties`.
-        let additional = map
-            .get("additionalProperties")
-            .map_or("Sub::Any".to_owned(), sub);
-        let mut props: Vec<(&str, String)> = properties
-            .iter()
-            .map(|(k, v)| (k.as_str(), sub(v)))
-            .collect();
-        for name in &required {
-            if !properties.contains_key(*name) {
-                props.push((name, additional.clone()));
+        for (keyword, value) in map {
+            let keyword = keyword.as_str();
+            if ANNOTATIONS.contains(&keyword) {
+                continue;
+            }
+            match keyword {
+                "type" => {
+                    let names: Vec<&str> = match value {
+                        Value::String(one) => vec![one.as_str()],
+                        Value::Array(many) => {
+                            many.iter().map(Value::as_str).collect::<Option<_>>()?
+                        }
+                        _ => return None,
+                    };
+                    let bits: Vec<&str> = names
+                        .iter()
+                        .map(|n| {
+                            Some(match *n {
+                                "null" => "NULL",
+                                "boolean" => "BOOLEAN",
+                                "integer" => "INTEGER",
+                                "number" => "NUMBER",
+                                "string" => "STRING",
+                                "array" => "ARRAY",
+                                "object" => "OBJECT",
+                                _ => return None,
+                            })
+                        })
+                        .collect::<Option<_>>()?;
+                    write!(body, "types: {},", bits.join(" | ")).unwrap();
+                }
+                "enum" | "const" => {
+                    let values: Vec<&Value> = match (keyword, value) {
+                        ("enum", Value::Array(many)) => many.iter().collect(),
+                        ("const", one) => vec![one],
+                        _ => return None,
+                    };
+                    let literals: Vec<String> = values
+                        .into_iter()
+                        .map(|v| match v {
+                            Value::Null => Some("Literal::Null".to_owned()),
+                            Value::Bool(b) => Some(format!("Literal::Bool({b})")),
+                            Value::String(s) => Some(format!("Literal::Str({s:?})")),
+                            _ => None,
+                        })
+                        .collect::<Option<_>>()?;
+                    write!(body, "choices: Some(&[{}]),", literals.join(", ")).unwrap();
+                }
+                "minLength" | "maxLength" => {
+                    let n = value.as_u64().filter(|n| *n <= u64::from(u32::MAX))?;
+                    let field = if keyword == "minLength" {
+                        "min_length"
+                    } else {
+                        "max_length"
+                    };
+                    write!(body, "{field}: Some({n}),").unwrap();
+                }
+                // Compiled together below: each property knows its `required` bit.
+                "properties" | "required" => {}
+                "additionalProperties" => write!(body, "additional: {},", self.sub(value)).unwrap(),
+                "items" if value.is_object() || value.is_boolean() => {
+                    write!(body, "items: {},", self.sub(value)).unwrap()
+                }
+                _ => return None,
             }
         }
-        // Searched by hash (`fast::Check::member`): one object's names never share one.
-        props.sort_by_key(|p| key_hash(p.0));
-        let mut hashes: Vec<u64> = props.iter().map(|p| key_hash(p.0)).collect();
-        hashes.dedup();
-        assert_eq!(hashes.len(), props.len(), "two member names share a hash");
-        let entries: Vec<String> = props
-            .iter()
-            .map(|(name, sub)| {
-                let bit = required
+        if map.contains_key("properties") || map.contains_key("required") {
+            let empty = Map::new();
+            let properties = match map.get("properties") {
+                None => &empty,
+                Some(p) => p.as_object()?,
+            };
+            let required: Vec<&str> = match map.get("required") {
+                None => Vec::new(),
+                Some(r) => r
+                    .as_array()?
                     .iter()
-                    .position(|r| r == name)
-                    .map_or(NOT_REQUIRED, |i| i as u8);
-                let hash = key_hash(name);
-                format!("Prop {{ name: {name:?}, hash: {hash:#x}, sub: {sub}, required: {bit} }}")
-            })
-            .collect();
-        write!(
-            body,
-            "properties: &[{}], required: {},",
-            entries.join(", "),
-            required.len()
-        )
-        .unwrap();
+                    .map(Value::as_str)
+                    .collect::<Option<_>>()?,
+            };
+            let mut unique = required.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            if unique.len() != required.len() || required.len() > 64 {
+                return None;
+            }
+            // A required name the schema gives no property is held to `additionalProperties`.
+            let additional = map
+                .get("additionalProperties")
+                .map_or("Sub::Any".to_owned(), |v| self.sub(v));
+            let mut props: Vec<(&str, String)> = properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), self.sub(v)))
+                .collect();
+            for name in &required {
+                if !properties.contains_key(*name) {
+                    props.push((name, additional.clone()));
+                }
+            }
+            // Searched by hash (`fast::Check::member`): one object's names never share one.
+            props.sort_by_key(|p| key_hash(p.0));
+            let mut hashes: Vec<u64> = props.iter().map(|p| key_hash(p.0)).collect();
+            hashes.dedup();
+            assert_eq!(hashes.len(), props.len(), "two member names share a hash");
+            let entries: Vec<String> = props
+                .iter()
+                .map(|(name, sub)| {
+                    let bit = required
+                        .iter()
+                        .position(|r| r == name)
+                        .map_or(NOT_REQUIRED, |i| i as u8);
+                    let hash = key_hash(name);
+                    format!(
+                        "Prop {{ name: {name:?}, hash: {hash:#x}, sub: {sub}, required: {bit} }}"
+                    )
+                })
+                .collect();
+            write!(
+                body,
+                "properties: &[{}], required: {},",
+                entries.join(", "),
+                required.len()
+            )
+            .unwrap();
+        }
+        Some(body)
     }
-    Some(body)
 }
 
 /// `Prop::required` of a property that is not required.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{EntityId, IdempotencyKey, TaskId};
 use crate::time::Timestamp;
+use crate::write;
 
 /// Method of the canonical request.
 pub const METHOD: &str = "POST";
@@ -55,7 +56,47 @@ impl DeletionRequest {
 
     /// The body as compact JSON (the bytes that are sent and fingerprinted).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a deletion request always serializes")
+        let mut out = String::with_capacity(32 + 128 * self.entries());
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Appends [`DeletionRequest::to_json`]: the bytes `serde_json` gives for it.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        out.push('{');
+        if !self.invoices.is_empty() {
+            write::key(out, "invoices", true);
+            out.push('[');
+            for (i, invoice) in self.invoices.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('{');
+                write::member(out, "invoice_id", invoice.invoice_id.as_str(), true);
+                write::member(out, "clinic_id", invoice.clinic_id.as_str(), false);
+                if let Some(client_id) = &invoice.client_id {
+                    write::member(out, "client_id", client_id.as_str(), false);
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+        if !self.invoice_lines.is_empty() {
+            write::key(out, "invoice_lines", self.invoices.is_empty());
+            out.push('[');
+            for (i, line) in self.invoice_lines.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('{');
+                write::member(out, "invoice_line_id", line.invoice_line_id.as_str(), true);
+                write::member(out, "invoice_id", line.invoice_id.as_str(), false);
+                write::member(out, "clinic_id", line.clinic_id.as_str(), false);
+                out.push('}');
+            }
+            out.push(']');
+        }
+        out.push('}');
     }
 }
 

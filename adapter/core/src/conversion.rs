@@ -6,6 +6,7 @@ use crate::canonical::{DeletionRequest, DeletionResponse, DeletionStatus, METHOD
 use crate::ids::{IdempotencyKey, OrganizationId, TaskId};
 use crate::sources::Source;
 use crate::time::Timestamp;
+use crate::write;
 
 /// Something odd that did not stop the conversion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,6 +83,68 @@ impl Conversion {
     /// body), `task_id`, `scheduled_for`, `received_at`, the counts and `warnings`. Every runtime
     /// prints exactly these bytes.
     pub fn to_json(&self) -> String {
+        self.body_and_json().1
+    }
+
+    /// The canonical body ([`DeletionRequest::to_json`]) and [`Conversion::to_json`], which
+    /// holds it: the body written once, for callers that need both (the plugin).
+    pub fn body_and_json(&self) -> (String, String) {
+        let body = self.request.to_json();
+        let mut out = String::with_capacity(body.len() + 512);
+        out.push('{');
+        write::member(&mut out, "source", self.source.name(), true);
+        write::key(&mut out, "request", false);
+        out.push('{');
+        write::member(&mut out, "method", METHOD, true);
+        write::member(&mut out, "path", PATH, false);
+        write::key(&mut out, "headers", false);
+        out.push('{');
+        write::member(
+            &mut out,
+            "Idempotency-Key",
+            self.idempotency_key.as_str(),
+            true,
+        );
+        write::member(
+            &mut out,
+            "X-Organization-Id",
+            self.organization_id.as_str(),
+            false,
+        );
+        out.push('}');
+        write::key(&mut out, "body", false);
+        out.push_str(&body);
+        out.push('}');
+        write::member(&mut out, "task_id", self.task_id.as_str(), false);
+        write::key(&mut out, "scheduled_for", false);
+        self.scheduled_for.write_json(&mut out);
+        write::key(&mut out, "received_at", false);
+        self.received_at.write_json(&mut out);
+        write::key(&mut out, "invoices_count", false);
+        write::count(&mut out, self.invoices_count());
+        write::key(&mut out, "invoice_lines_count", false);
+        write::count(&mut out, self.invoice_lines_count());
+        write::key(&mut out, "warnings", false);
+        out.push('[');
+        for (i, w) in self.warnings.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            write::member(&mut out, "pointer", &w.pointer, true);
+            write::member(&mut out, "code", &w.code, false);
+            write::member(&mut out, "message", &w.message, false);
+            out.push('}');
+        }
+        out.push(']');
+        out.push('}');
+        (body, out)
+    }
+
+    /// [`Conversion::to_json`] as `serde_json` writes the same document: what the direct
+    /// writer is held to.
+    #[cfg(test)]
+    pub(crate) fn to_json_by_serde(&self) -> String {
         serde_json::to_string(&self.document()).expect("a conversion always serializes")
     }
 

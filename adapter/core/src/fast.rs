@@ -222,7 +222,7 @@ pub fn walk(payload: &[u8]) -> Option<Walked> {
     }
     let mut cands = Cands::default();
     for (slot, event) in events().enumerate() {
-        cands.push(slot as u8, event.schema.compiled);
+        cands.push(1 << slot, event.schema.compiled);
     }
     let mut state = State {
         failed: cands.failed_at_start,
@@ -475,18 +475,20 @@ const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// Candidates: (slot, the subschema that slot holds the current value to).
+/// Candidates: the subschemas the current value is held to, each with the event slots (bits)
+/// that hold it to that subschema. Events that share a subschema (`build.rs` compiles identical
+/// subschemas to one `Check`) share an entry, so it is checked once.
 #[derive(Clone, Copy)]
 struct Cands {
     len: u8,
-    slots: [u8; MAX_CANDIDATES],
+    slots: [u64; MAX_CANDIDATES],
     checks: [&'static Check; MAX_CANDIDATES],
     /// Slots that failed while these were chosen.
     failed_at_start: u64,
 }
 
-/// How many events are checked at once; an event past this always takes the slow path (a
-/// test keeps every source's events within it).
+/// How many distinct subschemas are checked at once; an event past this always takes the slow
+/// path (a test keeps every source's events within it).
 pub(crate) const MAX_CANDIDATES: usize = 8;
 
 impl Default for Cands {
@@ -501,27 +503,34 @@ impl Default for Cands {
 }
 
 impl Cands {
-    /// Adds `slot` held to `sub`: `Any` needs no check, `Never` and `Unsupported` fail it.
-    fn push(&mut self, slot: u8, sub: Sub) {
+    /// Adds `slots` held to `sub`: `Any` needs no check, `Never` and `Unsupported` fail them.
+    #[inline]
+    fn push(&mut self, slots: u64, sub: Sub) {
         match sub {
             Sub::Any => {}
-            Sub::Never | Sub::Unsupported => self.failed_at_start |= 1 << slot,
-            Sub::Check(check) => self.keep(slot, check),
+            Sub::Never | Sub::Unsupported => self.failed_at_start |= slots,
+            Sub::Check(check) => self.keep(slots, check),
         }
     }
 
-    fn keep(&mut self, slot: u8, check: &'static Check) {
-        let i = usize::from(self.len);
-        if i == MAX_CANDIDATES {
-            self.failed_at_start |= 1 << slot;
+    #[inline]
+    fn keep(&mut self, slots: u64, check: &'static Check) {
+        let n = usize::from(self.len);
+        if let Some(i) = self.checks[..n]
+            .iter()
+            .position(|c| std::ptr::eq(*c, check))
+        {
+            self.slots[i] |= slots;
+        } else if n == MAX_CANDIDATES {
+            self.failed_at_start |= slots;
         } else {
-            self.slots[i] = slot;
-            self.checks[i] = check;
+            self.slots[n] = slots;
+            self.checks[n] = check;
             self.len += 1;
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = (u8, &'static Check)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = (u64, &'static Check)> + '_ {
         let n = usize::from(self.len);
         self.slots[..n]
             .iter()
@@ -540,12 +549,8 @@ struct State {
 }
 
 impl State {
-    fn fail(&mut self, slot: u8) {
-        self.failed |= 1 << slot;
-    }
-
-    fn failed(&self, slot: u8) -> bool {
-        self.failed & (1 << slot) != 0
+    fn fail(&mut self, slots: u64) {
+        self.failed |= slots;
     }
 
     fn enter<E: de::Error>(&mut self) -> Result<(), E> {
@@ -569,7 +574,7 @@ struct Walk<'s, 'c> {
 impl Walk<'_, '_> {
     /// Checks a scalar of type bit `ty` (and, for strings and `enum`/`const`, its value).
     fn scalar(&mut self, ty: u8, literal: Option<Literal<'_>>, text: Option<&str>) {
-        for (slot, check) in self.cands.iter() {
+        for (slots, check) in self.cands.iter() {
             let ok = type_matches(check, ty)
                 && match literal {
                     Some(literal) => check.allows(literal),
@@ -578,7 +583,7 @@ impl Walk<'_, '_> {
                 }
                 && text.is_none_or(|s| length_ok(check, s));
             if !ok {
-                self.state.fail(slot);
+                self.state.fail(slots);
             }
         }
     }
@@ -586,12 +591,12 @@ impl Walk<'_, '_> {
     /// The candidates that accept a container of type bit `ty`; the rest fail.
     fn container(&mut self, ty: u8) -> Cands {
         let mut kept = Cands::default();
-        for (slot, check) in self.cands.iter() {
+        for (slots, check) in self.cands.iter() {
             // `enum` and `const` hold only scalars here: no array or object is one of them.
             if check.types & ty == 0 || check.choices.is_some() {
-                self.state.fail(slot);
+                self.state.fail(slots);
             } else {
-                kept.keep(slot, check);
+                kept.keep(slots, check);
             }
         }
         kept
@@ -675,9 +680,10 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         self.state.enter()?;
         let cands = self.container(ARRAY);
         let mut items = Cands::default();
-        for (slot, check) in cands.iter() {
-            if !self.state.failed(slot) {
-                items.push(slot, check.items);
+        for (slots, check) in cands.iter() {
+            let live = slots & !self.state.failed;
+            if live != 0 {
+                items.push(live, check.items);
             }
         }
         self.state.failed |= items.failed_at_start;
@@ -712,15 +718,16 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         while let Some(key) = map.next_key_seed(Key)? {
             let mut members = Cands::default();
             let hash = key_hash(&key);
-            for (i, (slot, check)) in cands.iter().enumerate() {
-                if self.state.failed(slot) {
+            for (i, (slots, check)) in cands.iter().enumerate() {
+                let live = slots & !self.state.failed;
+                if live == 0 {
                     // Failed on an earlier member (a `const` event name, say): no need to look
                     // further into this one.
                     continue;
                 }
                 let (sub, required) = check.member(&key, hash);
                 seen[i] |= required;
-                members.push(slot, sub);
+                members.push(live, sub);
             }
             self.state.failed |= members.failed_at_start;
             let reads = self.reads.and_then(|r| r.member(&key, hash));
@@ -734,9 +741,9 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
                 kept.insert(key.into_owned(), value);
             }
         }
-        for (i, (slot, check)) in cands.iter().enumerate() {
+        for (i, (slots, check)) in cands.iter().enumerate() {
             if seen[i] != check.all_required() {
-                self.state.fail(slot);
+                self.state.fail(slots);
             }
         }
         self.state.depth -= 1;

@@ -39,6 +39,7 @@ pub mod schemas;
 pub mod signature;
 pub mod sources;
 pub mod time;
+mod write;
 
 use serde_json::Value;
 
@@ -362,6 +363,63 @@ fn too_many_entries(entries: usize) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conversions_are_written_as_serde_json_writes_them() {
+        let odd = EntityId::new("in_\"quoted\"\\back\u{1}\n\u{7f}é").unwrap();
+        let plain = EntityId::new("in_26e7b5d3-a739-4b23-9ad9-6aaa085f47a9").unwrap();
+        let invoice = |client_id: Option<EntityId>| InvoiceDeletion {
+            invoice_id: odd.clone(),
+            clinic_id: plain.clone(),
+            client_id,
+        };
+        let line = InvoiceLineDeletion {
+            invoice_line_id: plain.clone(),
+            invoice_id: odd.clone(),
+            clinic_id: plain.clone(),
+        };
+        let requests = [
+            DeletionRequest::default(),
+            DeletionRequest {
+                invoices: vec![invoice(None), invoice(Some(plain.clone()))],
+                invoice_lines: vec![],
+            },
+            DeletionRequest {
+                invoices: vec![],
+                invoice_lines: vec![line.clone(), line.clone()],
+            },
+            DeletionRequest {
+                invoices: vec![invoice(Some(odd.clone()))],
+                invoice_lines: vec![line],
+            },
+        ];
+        let organization_id = OrganizationId::new("acme\"vet\\").unwrap();
+        let idempotency_key = IdempotencyKey::parse_header("k\\1").unwrap();
+        for (i, request) in requests.into_iter().enumerate() {
+            let conversion = Conversion {
+                source: Source::ALL[i % Source::ALL.len()],
+                task_id: TaskId::derive(&organization_id, &idempotency_key),
+                organization_id: organization_id.clone(),
+                idempotency_key: idempotency_key.clone(),
+                received_at: Timestamp::from_unix(1_767_225_600, 250_000_000, 3).unwrap(),
+                scheduled_for: Timestamp::from_unix(1_767_225_600 + 86_400, 0, 0).unwrap(),
+                warnings: (0..i)
+                    .map(|n| Warning::new(format!("/a~1b/{n}"), "id-mismatch", "\"x\"\t"))
+                    .collect(),
+                request,
+            };
+            assert_eq!(
+                conversion.request.to_json(),
+                serde_json::to_string(&conversion.request).unwrap()
+            );
+            assert_eq!(conversion.to_json(), conversion.to_json_by_serde());
+            let (body, json) = conversion.body_and_json();
+            assert_eq!(
+                (body, json),
+                (conversion.request.to_json(), conversion.to_json())
+            );
+        }
+    }
 
     #[test]
     fn an_entry_renders_within_its_bound() {

@@ -135,23 +135,52 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// The RFC 3339 text (`2026-01-31T12:00:00.250Z`) in a buffer, digits written directly:
+    /// `fmt`'s padding machinery is slow, and this runs for every timestamp of every conversion.
+    fn text(&self) -> ([u8; 30], usize) {
         let days = self.seconds.div_euclid(86_400);
         let secs = self.seconds.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )?;
+        let mut buf = [0u8; 30];
+        let mut at = 0;
+        let mut put = |n: i64, width: u32, after: u8| {
+            // Years are 0001–9999 (`from_unix`, `plus_seconds`); the rest fit their width.
+            for i in (0..width).rev() {
+                buf[at] = b'0' + (n / 10i64.pow(i) % 10) as u8;
+                at += 1;
+            }
+            buf[at] = after;
+            at += 1;
+        };
+        put(year, 4, b'-');
+        put(month, 2, b'-');
+        put(day, 2, b'T');
+        put(secs / 3600, 2, b':');
+        put(secs / 60 % 60, 2, b':');
         if self.fraction_digits > 0 {
-            let digits = format!("{:09}", self.nanos);
-            write!(f, ".{}", &digits[..usize::from(self.fraction_digits)])?;
+            put(secs % 60, 2, b'.');
+            let digits = u32::from(self.fraction_digits);
+            put(i64::from(self.nanos / 10u32.pow(9 - digits)), digits, b'Z');
+        } else {
+            put(secs % 60, 2, b'Z');
         }
-        f.write_str("Z")
+        (buf, at)
+    }
+
+    /// Appends the timestamp as a JSON string (its text needs no escaping).
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let (buf, len) = self.text();
+        out.push('"');
+        out.extend(buf[..len].iter().map(|&b| char::from(b)));
+        out.push('"');
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (buf, len) = self.text();
+        f.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -212,6 +241,39 @@ mod tests {
 
     fn round(s: &str) -> String {
         Timestamp::parse(s).unwrap().to_string()
+    }
+
+    /// What `Display` wrote through `fmt` before it wrote digits directly.
+    fn by_fmt(t: Timestamp) -> String {
+        let days = t.seconds.div_euclid(86_400);
+        let secs = t.seconds.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let mut s = format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        if t.fraction_digits > 0 {
+            let digits = format!("{:09}", t.nanos);
+            s += &format!(".{}", &digits[..usize::from(t.fraction_digits)]);
+        }
+        s + "Z"
+    }
+
+    proptest! {
+        #[test]
+        fn the_text_is_what_fmt_wrote(
+            seconds in MIN_SECONDS..=MAX_SECONDS,
+            nanos in 0u32..1_000_000_000,
+            digits in 0u8..=9,
+        ) {
+            let t = Timestamp::from_unix(seconds, nanos, digits).unwrap();
+            prop_assert_eq!(t.to_string(), by_fmt(t));
+            let mut json = String::new();
+            t.write_json(&mut json);
+            prop_assert_eq!(json, serde_json::to_string(&t).unwrap());
+        }
     }
 
     #[test]

@@ -66,9 +66,10 @@ fn count(n: usize) -> u32 {
 }
 
 fn conversion(c: core::Conversion) -> Conversion {
+    let (body, json) = c.body_and_json();
     Conversion {
         source: c.source.name().to_owned(),
-        body: c.request.to_json(),
+        body,
         idempotency_key: c.idempotency_key.to_string(),
         organization_id: c.organization_id.to_string(),
         task_id: c.task_id.to_string(),
@@ -76,7 +77,7 @@ fn conversion(c: core::Conversion) -> Conversion {
         received_at: c.received_at.to_string(),
         invoices_count: count(c.invoices_count()),
         invoice_lines_count: count(c.invoice_lines_count()),
-        json: c.to_json(),
+        json,
         warnings: c
             .warnings
             .into_iter()
