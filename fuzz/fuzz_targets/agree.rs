@@ -10,10 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tombstone_core::{
-    convert, convert_slow, fast, Context, Conversion, EntityId, IdempotencyKey, OrganizationId,
-    Problem, Source, Timestamp,
-};
+use tombstone_core::{convert, convert_slow, fast, Context, Conversion, Problem};
 
 fn printed(outcome: &Result<Conversion, Problem>) -> String {
     match outcome {
@@ -40,22 +37,7 @@ fn check(payload: &[u8], ctx: &Context) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // The last byte picks the context; it stays part of the payload (see convert.rs).
-    let selector = data.last().copied().unwrap_or(0);
-    let mut ctx = Context::new(
-        OrganizationId::new("fuzz-org").unwrap(),
-        Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
-    );
-    ctx.source = match usize::from(selector) % (Source::ALL.len() + 1) {
-        0 => None,
-        n => Some(Source::ALL[n - 1]),
-    };
-    if selector & 0x08 != 0 {
-        ctx.idempotency_key = Some(IdempotencyKey::new("fuzz-key").unwrap());
-    }
-    if selector & 0x10 != 0 {
-        ctx.clinic_id = Some(EntityId::new("fuzz-clinic").unwrap());
-    }
+    let ctx = tombstone_tests::fuzz_context(data);
     check(data, &ctx);
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
         let mut i = 0usize;

@@ -6,25 +6,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tombstone_core::{convert, Context, IdempotencyKey, OrganizationId, Source, Timestamp};
+use tombstone_core::{convert, Source};
 
 fuzz_target!(|data: &[u8]| {
-    // The last byte picks the forced source (or auto) and whether a key is given; it stays part
-    // of the payload, so a seed corpus of real payloads (ending in `}` or a newline) runs in auto.
-    let selector = data.last().copied().unwrap_or(0);
+    // The last byte picks the context (`fuzz_context`); it stays part of the payload.
     let payload = data;
-    let mut ctx = Context::new(
-        OrganizationId::new("fuzz-org").unwrap(),
-        Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
-    );
-    // One choice per source, and auto: a new source is fuzzed without a change here.
-    ctx.source = match usize::from(selector) % (Source::ALL.len() + 1) {
-        0 => None,
-        n => Some(Source::ALL[n - 1]),
-    };
-    if selector & 0x01 != 0 {
-        ctx.idempotency_key = Some(IdempotencyKey::new("fuzz-key").unwrap());
-    }
+    let ctx = tombstone_tests::fuzz_context(data);
     match convert(payload, &ctx) {
         Ok(conversion) => {
             let id = conversion.task_id.as_str();

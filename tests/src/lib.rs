@@ -27,7 +27,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
-use tombstone_core::{convert, RawContext};
+use tombstone_core::{
+    convert, Context, EntityId, IdempotencyKey, OrganizationId, RawContext, Source, Timestamp,
+};
 
 /// `tests/conformance/`.
 pub fn conformance_dir() -> PathBuf {
@@ -269,4 +271,27 @@ fn write_string(s: &str, choose: &mut impl FnMut() -> u8, out: &mut String) {
         }
     }
     out.push('"');
+}
+
+/// The context a fuzz input runs under, picked by its last byte (which stays part of the
+/// payload, so a seed corpus of real payloads, ending in `}` or a newline, runs in auto): the
+/// forced source or auto (one choice per source, so a new source is fuzzed without a change),
+/// bit `0x08` gives an `Idempotency-Key`, bit `0x10` a clinic id. Shared by the fuzz targets.
+pub fn fuzz_context(data: &[u8]) -> Context {
+    let selector = data.last().copied().unwrap_or(0);
+    let mut ctx = Context::new(
+        OrganizationId::new("fuzz-org").expect("a valid organization id"),
+        Timestamp::parse("2026-01-01T00:00:00Z").expect("a valid timestamp"),
+    );
+    ctx.source = match usize::from(selector) % (Source::ALL.len() + 1) {
+        0 => None,
+        n => Some(Source::ALL[n - 1]),
+    };
+    if selector & 0x08 != 0 {
+        ctx.idempotency_key = Some(IdempotencyKey::new("fuzz-key").expect("a valid key"));
+    }
+    if selector & 0x10 != 0 {
+        ctx.clinic_id = Some(EntityId::new("fuzz-clinic").expect("a valid clinic id"));
+    }
+    ctx
 }
