@@ -141,3 +141,89 @@ fn the_readmes_wit_listing_names_every_problem_kind_of_the_core() {
         .collect();
     assert_eq!(listed, core);
 }
+
+/// `value` with the value at `pointer` replaced by containers nested so that the whole document
+/// is `depth` deep: `shape` says which container each level is (`true`: an object).
+fn nested_at(
+    value: &serde_json::Value,
+    pointer: &str,
+    depth: usize,
+    shape: fn(usize) -> bool,
+) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let above = pointer.split('/').count(); // the root and each token above the place
+    let mut nest = Value::Null;
+    for level in 0..depth.saturating_sub(above) {
+        nest = if shape(level) {
+            json!({ "k": nest })
+        } else {
+            json!([nest])
+        };
+    }
+    let mut out = value.clone();
+    *out.pointer_mut(pointer).expect("the place exists") = nest;
+    out
+}
+
+#[test]
+fn payloads_nested_to_the_limit_anywhere_fit_the_guest_stack() {
+    // The guest has a 128 KiB stack (.cargo/config.toml). The deepest payload the core parses
+    // (tombstone_core::limits::MAX_DEPTH) is nested at an unknown member, at a member the
+    // mapping reads (the fast path keeps it whole, then the slow path parses and validates it),
+    // at a member the schema checks, and at the root's first member: the plugin answers exactly
+    // as the native core in every case, rather than trapping on a stack overflow.
+    let depth = tombstone_core::limits::MAX_DEPTH;
+    let places = [
+        ("mercoa/00-doc-example-verbatim.json", "/unknown"),
+        ("mercoa/00-doc-example-verbatim.json", "/invoice/id"),
+        ("mercoa/00-doc-example-verbatim.json", "/invoice/approvers"),
+        ("mercoa/00-doc-example-verbatim.json", "/eventType"),
+        (
+            "willsuite/01-doc-example-verbatim.json",
+            "/invoice_item_data/id",
+        ),
+        (
+            "highlevel/01-webhook-doc-example-verbatim.json",
+            "/contactDetails",
+        ),
+    ];
+    let context = tombstone_core::RawContext {
+        organization_id: Some("acme-vet".into()),
+        clinic_id: Some("clinic-1".into()),
+        received_at: Some("2026-01-01T00:00:00Z".into()),
+        ..Default::default()
+    };
+    let mut instance = plugin().instance().unwrap();
+    for (file, pointer) in places {
+        let path = tombstone_tests::conformance_dir()
+            .join("payloads")
+            .join(file);
+        let mut sample: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if pointer == "/unknown" {
+            sample["unknown"] = serde_json::Value::Null;
+        }
+        let shapes: [fn(usize) -> bool; 3] = [|_| false, |_| true, |level| level % 2 == 1];
+        for (depth, shape) in [depth, depth + 1]
+            .into_iter()
+            .flat_map(|d| shapes.map(|s| (d, s)))
+        {
+            let payload = serde_json::to_vec(&nested_at(&sample, pointer, depth, shape)).unwrap();
+            let native = match context
+                .parse()
+                .and_then(|ctx| tombstone_core::convert(&payload, &ctx))
+            {
+                Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
+                Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),
+            };
+            let fresh = plugin()
+                .convert(&payload, &context)
+                .unwrap_or_else(|e| panic!("{file} {pointer} depth {depth}: {e:#}"));
+            let warm = instance
+                .convert(&payload, &context)
+                .unwrap_or_else(|e| panic!("{file} {pointer} depth {depth}: {e:#}"));
+            assert_eq!(wrap(&fresh), native, "{file} {pointer} depth {depth}");
+            assert_eq!(wrap(&warm), native, "{file} {pointer} depth {depth}");
+        }
+    }
+}
