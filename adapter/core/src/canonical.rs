@@ -66,35 +66,21 @@ impl DeletionRequest {
         out.push('{');
         if !self.invoices.is_empty() {
             write::key(out, "invoices", true);
-            out.push('[');
-            for (i, invoice) in self.invoices.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push('{');
+            write::objects(out, &self.invoices, |out, invoice| {
                 write::member(out, "invoice_id", invoice.invoice_id.as_str(), true);
                 write::member(out, "clinic_id", invoice.clinic_id.as_str(), false);
                 if let Some(client_id) = &invoice.client_id {
                     write::member(out, "client_id", client_id.as_str(), false);
                 }
-                out.push('}');
-            }
-            out.push(']');
+            });
         }
         if !self.invoice_lines.is_empty() {
             write::key(out, "invoice_lines", self.invoices.is_empty());
-            out.push('[');
-            for (i, line) in self.invoice_lines.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push('{');
+            write::objects(out, &self.invoice_lines, |out, line| {
                 write::member(out, "invoice_line_id", line.invoice_line_id.as_str(), true);
                 write::member(out, "invoice_id", line.invoice_id.as_str(), false);
                 write::member(out, "clinic_id", line.clinic_id.as_str(), false);
-                out.push('}');
-            }
-            out.push(']');
+            });
         }
         out.push('}');
     }

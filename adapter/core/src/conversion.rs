@@ -125,18 +125,11 @@ impl Conversion {
         write::key(&mut out, "invoice_lines_count", false);
         write::count(&mut out, self.invoice_lines_count());
         write::key(&mut out, "warnings", false);
-        out.push('[');
-        for (i, w) in self.warnings.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('{');
-            write::member(&mut out, "pointer", &w.pointer, true);
-            write::member(&mut out, "code", &w.code, false);
-            write::member(&mut out, "message", &w.message, false);
-            out.push('}');
-        }
-        out.push(']');
+        write::objects(&mut out, &self.warnings, |out, w| {
+            write::member(out, "pointer", &w.pointer, true);
+            write::member(out, "code", &w.code, false);
+            write::member(out, "message", &w.message, false);
+        });
         out.push('}');
         (body, out)
     }

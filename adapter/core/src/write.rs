@@ -80,6 +80,20 @@ pub(crate) fn member(out: &mut String, name: &str, value: &str, first: bool) {
     string(out, value);
 }
 
+/// Appends `items` as a JSON array of objects, `members` writing each object's members.
+pub(crate) fn objects<T>(out: &mut String, items: &[T], members: impl Fn(&mut String, &T)) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        members(out, item);
+        out.push('}');
+    }
+    out.push(']');
+}
+
 /// Appends a count.
 pub(crate) fn count(out: &mut String, n: usize) {
     let mut digits = [0u8; 20];
