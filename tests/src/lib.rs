@@ -160,10 +160,13 @@ pub fn load_cases() -> Vec<Case> {
 /// Runs a case on the native core: the output JSON text, as every runtime must print it
 /// (`{"conversion": …}` or `{"problem": …}`).
 pub fn run_native(case: &Case) -> String {
-    let outcome = case
-        .context
-        .parse()
-        .and_then(|ctx| convert(&case.payload_bytes(), &ctx));
+    native_output(&case.payload_bytes(), &case.context)
+}
+
+/// What the native core answers for `payload` in `context`, written as the table's `expect`:
+/// `{"conversion": …}` or `{"problem": …}`.
+pub fn native_output(payload: &[u8], context: &RawContext) -> String {
+    let outcome = context.parse().and_then(|ctx| convert(payload, &ctx));
     match outcome {
         Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
         Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),

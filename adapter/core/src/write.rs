@@ -96,20 +96,7 @@ pub(crate) fn objects<T>(out: &mut String, items: &[T], members: impl Fn(&mut St
 
 /// Appends a count.
 pub(crate) fn count(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
