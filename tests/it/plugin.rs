@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use tombstone_host::plugin::{find_component, outcome_json, Plugin};
-use tombstone_tests::{load_cases, native_output, run_native};
+use tombstone_tests::{load_cases, run_native};
 
 fn plugin() -> &'static Plugin {
     static PLUGIN: OnceLock<Plugin> = OnceLock::new();
@@ -209,7 +209,7 @@ fn payloads_nested_to_the_limit_anywhere_fit_the_guest_stack() {
             .flat_map(|d| shapes.map(|s| (d, s)))
         {
             let payload = serde_json::to_vec(&nested_at(&sample, pointer, depth, shape)).unwrap();
-            let native = native_output(&payload, &context);
+            let native = tombstone_core::convert_to_json(&payload, &context);
             let fresh = plugin()
                 .convert(&payload, &context)
                 .unwrap_or_else(|e| panic!("{file} {pointer} depth {depth}: {e:#}"));

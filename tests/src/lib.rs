@@ -28,7 +28,8 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 use tombstone_core::{
-    convert, Context, EntityId, IdempotencyKey, OrganizationId, RawContext, Source, Timestamp,
+    convert_to_json, Context, EntityId, IdempotencyKey, OrganizationId, RawContext, Source,
+    Timestamp,
 };
 
 /// `tests/conformance/`.
@@ -160,17 +161,7 @@ pub fn load_cases() -> Vec<Case> {
 /// Runs a case on the native core: the output JSON text, as every runtime must print it
 /// (`{"conversion": …}` or `{"problem": …}`).
 pub fn run_native(case: &Case) -> String {
-    native_output(&case.payload_bytes(), &case.context)
-}
-
-/// What the native core answers for `payload` in `context`, written as the table's `expect`:
-/// `{"conversion": …}` or `{"problem": …}`.
-pub fn native_output(payload: &[u8], context: &RawContext) -> String {
-    let outcome = context.parse().and_then(|ctx| convert(payload, &ctx));
-    match outcome {
-        Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
-        Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),
-    }
+    convert_to_json(&case.payload_bytes(), &case.context)
 }
 
 /// Compares an output to a case's expectation, byte for byte (the case file's order is the wire

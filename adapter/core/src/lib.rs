@@ -83,6 +83,16 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
     }
 }
 
+/// One delivery's whole answer, as the exact JSON text every runtime prints and the conformance
+/// table expects: `{"conversion": …}` or `{"problem": …}`. The context is parsed first, so a bad
+/// context is a problem like a bad payload.
+pub fn convert_to_json(payload: &[u8], context: &RawContext) -> String {
+    match context.parse().and_then(|ctx| convert(payload, &ctx)) {
+        Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
+        Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),
+    }
+}
+
 /// The size limits, checked before anything is parsed.
 pub(crate) fn check_size(payload: &[u8], ctx: &Context) -> Result<(), Problem> {
     if payload.len() > MAX_SOURCE_BODY_BYTES {

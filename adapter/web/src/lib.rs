@@ -49,12 +49,7 @@ pub fn convert_json(payload: &[u8], context: JsValue) -> Result<String, JsError>
         .ok_or_else(|| JsError::new("tombstone: the context is not a JSON object"))?;
     let raw: core::RawContext = serde_json::from_str(&text)
         .map_err(|e| JsError::new(&format!("tombstone: bad context object: {e}")))?;
-    let outcome = raw.parse().and_then(|ctx| core::convert(payload, &ctx));
-    let json = match outcome {
-        Ok(conversion) => format!("{{\"conversion\":{}}}", conversion.to_json()),
-        Err(problem) => format!("{{\"problem\":{}}}", problem.to_json()),
-    };
-    Ok(json)
+    Ok(core::convert_to_json(payload, &raw))
 }
 
 /// The source a payload looks like, or `undefined`.
