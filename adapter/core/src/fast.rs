@@ -2,7 +2,8 @@
 //! schema at once and keeps only the fields detection and the mappings read, without building
 //! a `serde_json::Value` tree of the whole payload.
 //!
-//! [`walk`] drives `serde_json`'s deserializer with a schema-directed visitor. Every event's
+//! [`walk`] is a strict JSON parser of its own (`serde_json` decodes only its strings with
+//! escapes and its numbers other than plain integers) that is directed by the schemas. Every event's
 //! schema, compiled at build time into static tables (`build.rs`), is a *candidate*; each value
 //! is checked against the subschema each candidate has for it, and a candidate that fails is
 //! marked. Values no candidate constrains and no one reads are skipped without being kept. What
@@ -17,9 +18,7 @@
 //! it; the agreement tests (`tests/fast_path.rs`, `fuzz/fuzz_targets/agree.rs`) hold it to that.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::context::Context;
@@ -125,7 +124,12 @@ include!("key_hash.rs");
 /// inline comparison, word by word: cheaper for short names than a call to `memcmp`.
 #[inline]
 fn same_name(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes_fast(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_name`] of bytes.
+#[inline]
+fn same_bytes_fast(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -214,7 +218,8 @@ fn events() -> impl Iterator<Item = &'static EventSpec> {
 }
 
 /// The pass over `payload` (its byte-order mark already removed), or `None` when the slow path
-/// must decide: malformed JSON, nesting deeper than the limit.
+/// must decide: malformed JSON, nesting deeper than the limit, anything the pass cannot be
+/// sure `serde_json` reads the same way.
 #[doc(hidden)]
 pub fn walk(payload: &[u8]) -> Option<Walked> {
     if events().count() > 64 {
@@ -224,23 +229,22 @@ pub fn walk(payload: &[u8]) -> Option<Walked> {
     for (slot, event) in events().enumerate() {
         cands.push(1 << slot, event.schema.compiled);
     }
-    let mut state = State {
+    // UTF-8 checked once for the whole payload (quick on ASCII), rather than string by string.
+    let text = std::str::from_utf8(payload).ok()?;
+    let mut parser = Parser {
+        text,
+        at: 0,
         failed: cands.failed_at_start,
         depth: 0,
     };
-    // UTF-8 checked once for the whole payload (quick on ASCII), rather than string by string.
-    let text = std::str::from_utf8(payload).ok()?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = Walk {
-        state: &mut state,
-        cands: &cands,
-        reads: Some(Read::Node(0)),
-    };
-    let value = seed.deserialize(&mut de).ok()?;
-    de.end().ok()?;
+    let value = parser.value(&cands, Some(Read::Node(0)))?;
+    parser.white();
+    if parser.at != text.len() {
+        return None;
+    }
     Some(Walked {
         value: value.unwrap_or(Value::Null),
-        failed: state.failed,
+        failed: parser.failed,
     })
 }
 
@@ -269,7 +273,7 @@ impl Read {
         edges[start..]
             .iter()
             .take_while(|e| e.hash == hash)
-            .find(|e| e.token == name.as_bytes())
+            .find(|e| same_bytes_fast(e.token, name.as_bytes()))
             .map(|e| Read::Node(e.child))
     }
 
@@ -543,58 +547,228 @@ impl Cands {
     }
 }
 
-struct State {
+/// The pass itself: a strict JSON parser that checks each value against the candidates as it
+/// goes and keeps what `reads` asks for.
+///
+/// It accepts only JSON that `serde_json` reads the very same way, and answers `None` for the
+/// rest (the slow path then decides): it finds the extent of a string with escapes or of a
+/// number other than a plain non-negative integer itself, and hands that slice to
+/// `serde_json` to decode, so escapes, lone surrogates, float rounding and out-of-range numbers
+/// are exactly `serde_json`'s. What `serde_json` rejects — a control character in a string,
+/// a leading zero, a trailing comma, anything after the value — this rejects too.
+struct Parser<'a> {
+    /// The payload, whose UTF-8 is already checked.
+    text: &'a str,
+    /// The next byte to read.
+    at: usize,
+    /// The event slots that failed.
     failed: u64,
+    /// How many arrays and objects enclose the current value.
     depth: usize,
 }
 
-impl State {
-    fn fail(&mut self, slots: u64) {
-        self.failed |= slots;
+/// Bytes the string scan stops at: `"`, `\` and the control characters.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The first byte at or after `i` that ends a plain run of a string: `"`, `\` or a control
+/// character (below 0x20); `bytes.len()` if none does. Eight bytes at a time: per term, the
+/// lowest flagged byte is always a real one (a false flag needs a borrow from a real one below
+/// it), so the lowest flag of the three is the first such byte.
+#[inline]
+fn string_stop(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let found = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = bytes.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+impl<'a> Parser<'a> {
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
     }
 
-    fn enter<E: de::Error>(&mut self) -> Result<(), E> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            Err(E::custom("nesting past the limit"))
-        } else {
-            Ok(())
+    /// Skips white space (JSON's four characters, as `serde_json`).
+    #[inline(always)]
+    fn white(&mut self) {
+        let bytes = self.bytes();
+        while let Some(&c) = bytes.get(self.at) {
+            if !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
+                break;
+            }
+            self.at += 1;
         }
     }
-}
 
-/// Walks one value: checks it against `cands`, keeps it as `reads` says. (Small: it is moved
-/// through serde's seed and visitor calls for every value.)
-struct Walk<'s, 'c> {
-    state: &'s mut State,
-    cands: &'c Cands,
-    reads: Option<Read>,
-}
+    /// The next byte after white space, consumed.
+    #[inline(always)]
+    fn next(&mut self) -> Option<u8> {
+        self.white();
+        let c = *self.bytes().get(self.at)?;
+        self.at += 1;
+        Some(c)
+    }
 
-impl Walk<'_, '_> {
+    /// Consumes `rest`, the remainder of `true`, `false` or `null`.
+    fn literal(&mut self, rest: &[u8]) -> Option<()> {
+        if self.bytes()[self.at..].starts_with(rest) {
+            self.at += rest.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// A string, its opening quote consumed: borrowed when it has no escapes.
+    #[inline]
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.at;
+        let end = string_stop(self.bytes(), start);
+        match self.bytes().get(end) {
+            Some(b'"') => {
+                self.at = end + 1;
+                // Both ends are at ASCII quotes: on character boundaries.
+                self.text.get(start..end).map(Cow::Borrowed)
+            }
+            Some(b'\\') => self.escaped(start),
+            _ => None,
+        }
+    }
+
+    /// A string with escapes: its extent found here, decoded by `serde_json`.
+    #[cold]
+    fn escaped(&mut self, start: usize) -> Option<Cow<'a, str>> {
+        let bytes = self.bytes();
+        let mut i = start;
+        loop {
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => i += 2,
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.at = i + 1;
+        let literal = self.text.get(start - 1..=i)?;
+        serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+    }
+
+    /// A number, at its first byte: a plain non-negative integer of up to 19 digits is read
+    /// here; any other is handed to `serde_json`, so that its type (`-0` and `1.0` are floats,
+    /// an integer past `u64` too) and its value are `serde_json`'s.
+    #[inline]
+    fn number(&mut self) -> Option<Number> {
+        let bytes = self.bytes();
+        let start = self.at;
+        let mut end = start;
+        let mut n = 0u64;
+        let mut plain = true;
+        while let Some(&c) = bytes.get(end) {
+            match c {
+                b'0'..=b'9' => n = n.wrapping_mul(10).wrapping_add(u64::from(c - b'0')),
+                b'-' | b'+' | b'.' | b'e' | b'E' => plain = false,
+                _ => break,
+            }
+            end += 1;
+        }
+        self.at = end;
+        let digits = end - start;
+        if plain && digits <= 19 && (bytes[start] != b'0' || digits == 1) {
+            return Some(Number::from(n));
+        }
+        serde_json::from_str(self.text.get(start..end)?).ok()
+    }
+
+    /// One value, checked against `cands` and kept if `reads` says so.
+    fn value(&mut self, cands: &Cands, reads: Option<Read>) -> Option<Option<Value>> {
+        if reads.is_none() && cands.is_empty() {
+            // Nobody checks or reads it.
+            self.skip()?;
+            return Some(None);
+        }
+        let keep = reads.is_some();
+        let value = match self.next()? {
+            b'{' => return self.object(cands, reads),
+            b'[' => return self.array(cands, reads),
+            b'"' => {
+                let s = self.string()?;
+                self.scalar(cands, STRING, Some(Literal::Str(&s)), Some(&s));
+                keep.then(|| Value::String(s.into_owned()))
+            }
+            b't' => {
+                self.literal(b"rue")?;
+                self.scalar(cands, BOOLEAN, Some(Literal::Bool(true)), None);
+                keep.then_some(Value::Bool(true))
+            }
+            b'f' => {
+                self.literal(b"alse")?;
+                self.scalar(cands, BOOLEAN, Some(Literal::Bool(false)), None);
+                keep.then_some(Value::Bool(false))
+            }
+            b'n' => {
+                self.literal(b"ull")?;
+                self.scalar(cands, NULL, Some(Literal::Null), None);
+                keep.then_some(Value::Null)
+            }
+            b'-' | b'0'..=b'9' => {
+                self.at -= 1;
+                let n = self.number()?;
+                // jsonschema counts an integer-valued float as an integer; here only `number`
+                // takes one, so a schema asking for `integer` sends it to the slow path.
+                let ty = if n.is_f64() { NUMBER } else { INTEGER };
+                // `enum` and `const` here hold no numbers.
+                self.scalar(cands, ty, None, None);
+                keep.then_some(Value::Number(n))
+            }
+            _ => return None,
+        };
+        Some(value)
+    }
+
     /// Checks a scalar of type bit `ty` (and, for strings and `enum`/`const`, its value).
-    fn scalar(&mut self, ty: u8, literal: Option<Literal<'_>>, text: Option<&str>) {
-        for (slots, check) in self.cands.iter() {
+    fn scalar(&mut self, cands: &Cands, ty: u8, literal: Option<Literal<'_>>, text: Option<&str>) {
+        for (slots, check) in cands.iter() {
             let ok = type_matches(check, ty)
                 && match literal {
                     Some(literal) => check.allows(literal),
-                    // A number: `enum` and `const` here hold no numbers.
                     None => check.choices.is_none(),
                 }
                 && text.is_none_or(|s| length_ok(check, s));
             if !ok {
-                self.state.fail(slots);
+                self.failed |= slots;
             }
         }
     }
 
     /// The candidates that accept a container of type bit `ty`; the rest fail.
-    fn container(&mut self, ty: u8) -> Cands {
+    fn container(&mut self, cands: &Cands, ty: u8) -> Cands {
         let mut kept = Cands::default();
-        for (slots, check) in self.cands.iter() {
+        for (slots, check) in cands.iter() {
             // `enum` and `const` hold only scalars here: no array or object is one of them.
             if check.types & ty == 0 || check.choices.is_some() {
-                self.state.fail(slots);
+                self.failed |= slots;
             } else {
                 kept.keep(slots, check);
             }
@@ -602,8 +776,144 @@ impl Walk<'_, '_> {
         kept
     }
 
-    fn kept(&self, value: impl FnOnce() -> Value) -> Option<Value> {
-        self.reads.map(|_| value())
+    /// An object, its `{` consumed.
+    fn object(&mut self, cands: &Cands, reads: Option<Read>) -> Option<Option<Value>> {
+        self.enter()?;
+        let cands = self.container(cands, OBJECT);
+        // The required members seen, per candidate.
+        let mut seen = [0u64; MAX_CANDIDATES];
+        let mut kept = Map::new();
+        match self.next()? {
+            b'}' => {}
+            b'"' => loop {
+                let key = self.string()?;
+                if self.next()? != b':' {
+                    return None;
+                }
+                let hash = key_hash(&key);
+                let mut members = Cands::default();
+                for (i, (slots, check)) in cands.iter().enumerate() {
+                    let live = slots & !self.failed;
+                    if live == 0 {
+                        // Failed on an earlier member (a `const` event name, say): no need to
+                        // look further into this one.
+                        continue;
+                    }
+                    let (sub, required) = check.member(&key, hash);
+                    seen[i] |= required;
+                    members.push(live, sub);
+                }
+                self.failed |= members.failed_at_start;
+                let member_reads = reads.and_then(|r| r.member(&key, hash));
+                if let Some(value) = self.value(&members, member_reads)? {
+                    // A repeated name keeps its last value, as serde_json's `Value` does.
+                    kept.insert(key.into_owned(), value);
+                }
+                match self.next()? {
+                    b',' if self.next()? == b'"' => {}
+                    b'}' => break,
+                    _ => return None,
+                }
+            },
+            _ => return None,
+        }
+        for (i, (slots, check)) in cands.iter().enumerate() {
+            if seen[i] != check.all_required() {
+                self.failed |= slots;
+            }
+        }
+        self.depth -= 1;
+        Some(reads.map(|_| Value::Object(kept)))
+    }
+
+    /// An array, its `[` consumed.
+    fn array(&mut self, cands: &Cands, reads: Option<Read>) -> Option<Option<Value>> {
+        self.enter()?;
+        let cands = self.container(cands, ARRAY);
+        let mut items = Cands::default();
+        for (slots, check) in cands.iter() {
+            let live = slots & !self.failed;
+            if live != 0 {
+                items.push(live, check.items);
+            }
+        }
+        self.failed |= items.failed_at_start;
+        let element_reads = reads.map(Read::element);
+        let mut kept = Vec::new();
+        self.white();
+        if self.bytes().get(self.at) == Some(&b']') {
+            self.at += 1;
+        } else {
+            loop {
+                let value = self.value(&items, element_reads.flatten())?;
+                if element_reads.is_some() {
+                    // An element nobody reads inside is still an element: the count holds.
+                    kept.push(value.unwrap_or(Value::Null));
+                }
+                match self.next()? {
+                    b',' => {}
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(element_reads.map(|_| Value::Array(kept)))
+    }
+
+    /// Skips a value nobody checks or reads: still parsed strictly, its nesting counted.
+    fn skip(&mut self) -> Option<()> {
+        match self.next()? {
+            b'{' => {
+                self.enter()?;
+                match self.next()? {
+                    b'}' => {}
+                    b'"' => loop {
+                        self.string()?;
+                        if self.next()? != b':' {
+                            return None;
+                        }
+                        self.skip()?;
+                        match self.next()? {
+                            b',' if self.next()? == b'"' => {}
+                            b'}' => break,
+                            _ => return None,
+                        }
+                    },
+                    _ => return None,
+                }
+                self.depth -= 1;
+            }
+            b'[' => {
+                self.enter()?;
+                self.white();
+                if self.bytes().get(self.at) == Some(&b']') {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.skip()?;
+                        match self.next()? {
+                            b',' => {}
+                            b']' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+            }
+            b'"' => {
+                self.string()?;
+            }
+            b't' => self.literal(b"rue")?,
+            b'f' => self.literal(b"alse")?,
+            b'n' => self.literal(b"ull")?,
+            b'-' | b'0'..=b'9' => {
+                self.at -= 1;
+                self.number()?;
+            }
+            _ => return None,
+        }
+        Some(())
     }
 }
 
@@ -621,236 +931,180 @@ fn length_ok(check: &Check, s: &str) -> bool {
         && check.max_length.is_none_or(|n| chars <= n as usize)
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
-    type Value = Option<Value>;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        if self.reads.is_none() && self.cands.is_empty() {
-            // Nobody checks or reads it: only its nesting counts.
-            Skip { state: self.state }.deserialize(deserializer)?;
-            return Ok(None);
+    /// What the walk keeps of `{"webhook_type": X}` (a read of detection: kept whole).
+    fn kept(x: &str) -> Option<Value> {
+        let payload = format!(r#"{{"webhook_type": {x}}}"#);
+        walk(payload.as_bytes()).map(|walked| walked.value["webhook_type"].clone())
+    }
+
+    #[test]
+    fn the_walk_reads_values_as_serde_json_does() {
+        let values = [
+            "0",
+            "7",
+            "-0",
+            "-7",
+            "1.0",
+            "1e5",
+            "1E+2",
+            "-1.5e-3",
+            "0.1",
+            "9999999999999999999",
+            "12345678901234567890",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+            "1e308",
+            "2.2250738585072014e-308",
+            "0.30000000000000004",
+            r#""plain""#,
+            r#""esc\"aped\\""#,
+            r#""\u00e9\u20ac\ud83d\ude00""#,
+            r#""\/\b\f\n\r\t""#,
+            "\"caf\u{e9} \u{1f600}\"",
+            r#""""#,
+            "true",
+            "false",
+            "null",
+            "[]",
+            "{}",
+            "[1, [2, {}], \"x\"]",
+            r#"{"a": {"b": [1.5, null]}, "c\u0041": true}"#,
+            r#"{"a": 1, "a": 2}"#,
+            " \t\r\n 5 \n",
+        ];
+        for x in values {
+            let expected: Value = serde_json::from_str(x).unwrap();
+            let got = kept(x);
+            assert_eq!(got, Some(expected.clone()), "{x}");
+            // The same number type: `-0` and `1.0` are floats, `-7` signed, `7` unsigned.
+            let got = got.unwrap();
+            assert_eq!(
+                (got.is_u64(), got.is_i64(), got.is_f64()),
+                (expected.is_u64(), expected.is_i64(), expected.is_f64()),
+                "{x}"
+            );
         }
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_, '_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(mut self) -> Result<Self::Value, E> {
-        self.scalar(NULL, Some(Literal::Null), None);
-        Ok(self.kept(|| Value::Null))
-    }
-
-    fn visit_bool<E>(mut self, b: bool) -> Result<Self::Value, E> {
-        self.scalar(BOOLEAN, Some(Literal::Bool(b)), None);
-        Ok(self.kept(|| Value::Bool(b)))
-    }
-
-    fn visit_i64<E>(mut self, n: i64) -> Result<Self::Value, E> {
-        self.scalar(INTEGER, None, None);
-        Ok(self.kept(|| Value::Number(n.into())))
-    }
-
-    fn visit_u64<E>(mut self, n: u64) -> Result<Self::Value, E> {
-        self.scalar(INTEGER, None, None);
-        Ok(self.kept(|| Value::Number(n.into())))
-    }
-
-    fn visit_f64<E: de::Error>(mut self, n: f64) -> Result<Self::Value, E> {
-        // jsonschema counts an integer-valued float as an integer; here only `number` takes
-        // one, so a schema asking for `integer` sends it to the slow path.
-        self.scalar(NUMBER, None, None);
-        match Number::from_f64(n) {
-            Some(number) => Ok(self.kept(|| Value::Number(number))),
-            None => Err(E::custom("not a JSON number")),
+    #[test]
+    fn the_walk_refuses_what_serde_json_refuses() {
+        let values = [
+            "",
+            "01",
+            "-01",
+            "00",
+            "1.",
+            ".5",
+            "-",
+            "+1",
+            "1e",
+            "1e+",
+            "1e400",
+            "-1e400",
+            "0x10",
+            "NaN",
+            "Infinity",
+            "tru",
+            "truex",
+            "nul",
+            "nulll",
+            "False",
+            r#""\x""#,
+            r#""\ud800""#,
+            r#""\udc00x""#,
+            r#""\u12""#,
+            r#""\u12G4""#,
+            "\"a\u{1}b\"",
+            "\"tab\there\"",
+            "\"new\nline\"",
+            "\"\\",
+            "\"open",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            r#"{"a":1,}"#,
+            "{,}",
+            r#"{"a" 1}"#,
+            r#"{"a":}"#,
+            "{1:2}",
+            "{'a':1}",
+            "[",
+            "]",
+            "1 2",
+            "\u{a0}1",
+            "\u{c}1",
+        ];
+        for x in values {
+            let payload = format!(r#"{{"webhook_type": {x}}}"#);
+            assert!(
+                serde_json::from_str::<Value>(&payload).is_err(),
+                "serde_json takes {x:?}"
+            );
+            assert!(kept(x).is_none(), "{x:?}");
         }
     }
 
-    fn visit_str<E>(mut self, s: &str) -> Result<Self::Value, E> {
-        self.scalar(STRING, Some(Literal::Str(s)), Some(s));
-        Ok(self.kept(|| Value::String(s.to_owned())))
+    #[test]
+    fn the_walk_takes_one_value_and_white_space_only() {
+        assert!(walk(b" {} \n\t\r").is_some());
+        for payload in [
+            &b""[..],
+            b" ",
+            b"{} x",
+            b"{}{}",
+            b"{} ,",
+            b"{}\x00",
+            b"\x0c{}",
+        ] {
+            assert!(walk(payload).is_none(), "{payload:?}");
+        }
+        // Invalid UTF-8, even in a string nobody reads.
+        assert!(walk(b"{\"x\": \"\xff\"}").is_none());
+        assert!(walk(b"{\"x\": \"\xc3\xa9\"}").is_some());
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
-        self.state.enter()?;
-        let cands = self.container(ARRAY);
-        let mut items = Cands::default();
-        for (slots, check) in cands.iter() {
-            let live = slots & !self.state.failed;
-            if live != 0 {
-                items.push(live, check.items);
-            }
-        }
-        self.state.failed |= items.failed_at_start;
-        let reads = self.reads.map(Read::element);
-        let mut kept = Vec::new();
-        loop {
-            let walk = Walk {
-                state: &mut *self.state,
-                cands: &items,
-                reads: reads.flatten(),
-            };
-            match seq.next_element_seed(walk)? {
-                None => break,
-                Some(value) => {
-                    if reads.is_some() {
-                        // An element nobody reads inside is still an element: the count holds.
-                        kept.push(value.unwrap_or(Value::Null));
+    #[test]
+    fn the_walk_counts_nesting_to_the_limit() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(walk(nested(MAX_DEPTH).as_bytes()).is_some());
+        assert!(walk(nested(MAX_DEPTH + 1).as_bytes()).is_none());
+        // Below a member nobody reads or checks too.
+        let skipped = |n: usize| format!(r#"{{"zz": {}}}"#, nested(n));
+        assert!(walk(skipped(MAX_DEPTH - 1).as_bytes()).is_some());
+        assert!(walk(skipped(MAX_DEPTH).as_bytes()).is_none());
+    }
+
+    #[test]
+    fn the_string_scan_stops_at_the_first_quote_backslash_or_control() {
+        let fillers = [b'a', b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xc3, 0xff];
+        let stops = [b'"', b'\\', 0x00, 0x01, 0x1f];
+        for filler in fillers {
+            for len in 0..24 {
+                let plain = vec![filler; len];
+                assert_eq!(string_stop(&plain, 0), len);
+                for at in 0..len {
+                    for stop in stops {
+                        for after in stops.iter().chain(&fillers) {
+                            let mut bytes = plain.clone();
+                            bytes[at] = stop;
+                            if at + 1 < len {
+                                bytes[at + 1] = *after;
+                            }
+                            assert_eq!(string_stop(&bytes, 0), at, "{bytes:?}");
+                            assert_eq!(string_stop(&bytes, at), at, "{bytes:?}");
+                        }
                     }
                 }
             }
         }
-        self.state.depth -= 1;
-        Ok(reads.map(|_| Value::Array(kept)))
     }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
-        self.state.enter()?;
-        let cands = self.container(OBJECT);
-        // The required members seen, per candidate.
-        let mut seen = [0u64; MAX_CANDIDATES];
-        let mut kept = Map::new();
-        while let Some(key) = map.next_key_seed(Key)? {
-            let mut members = Cands::default();
-            let hash = key_hash(&key);
-            for (i, (slots, check)) in cands.iter().enumerate() {
-                let live = slots & !self.state.failed;
-                if live == 0 {
-                    // Failed on an earlier member (a `const` event name, say): no need to look
-                    // further into this one.
-                    continue;
-                }
-                let (sub, required) = check.member(&key, hash);
-                seen[i] |= required;
-                members.push(live, sub);
-            }
-            self.state.failed |= members.failed_at_start;
-            let reads = self.reads.and_then(|r| r.member(&key, hash));
-            let walk = Walk {
-                state: &mut *self.state,
-                cands: &members,
-                reads,
-            };
-            if let Some(value) = map.next_value_seed(walk)? {
-                // A repeated name keeps its last value, as serde_json's `Value` does.
-                kept.insert(key.into_owned(), value);
-            }
-        }
-        for (i, (slots, check)) in cands.iter().enumerate() {
-            if seen[i] != check.all_required() {
-                self.state.fail(slots);
-            }
-        }
-        self.state.depth -= 1;
-        Ok(self.reads.map(|_| Value::Object(kept)))
-    }
-}
-
-/// An object member's name, borrowed from the payload when it has no escapes.
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(s))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(s.to_owned()))
-    }
-}
-
-/// Skips a value, counting only its nesting.
-struct Skip<'s> {
-    state: &'s mut State,
-}
-
-impl<'de> DeserializeSeed<'de> for Skip<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        // Not `deserialize_ignored_any`: serde_json skips a value there without visiting its
-        // arrays and objects, so their nesting could not be counted.
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Skip<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.state.enter()?;
-        while seq
-            .next_element_seed(Skip {
-                state: &mut *self.state,
-            })?
-            .is_some()
-        {}
-        self.state.depth -= 1;
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.state.enter()?;
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(Skip {
-                state: &mut *self.state,
-            })?;
-        }
-        self.state.depth -= 1;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn every_event_fits_among_the_candidates() {
