@@ -206,7 +206,7 @@ impl Checks {
                     props.push((name, additional.clone()));
                 }
             }
-            // Searched by hash (`fast::Check::member`): one object's names never share one.
+            // Found by hash (`fast::Check::member`): one object's names never share one.
             props.sort_by_key(|p| key_hash(p.0));
             let mut hashes: Vec<u64> = props.iter().map(|p| key_hash(p.0)).collect();
             hashes.dedup();
@@ -224,15 +224,43 @@ impl Checks {
                     )
                 })
                 .collect();
+            let (shift, slots) = slot_table(&hashes);
             write!(
                 body,
-                "properties: &[{}], required: {},",
+                "properties: &[{}], required: {}, shift: {shift}, slots: &{slots:?},",
                 entries.join(", "),
                 required.len()
             )
             .unwrap();
         }
         Some(body)
+    }
+}
+
+/// A collision-free table from member-name hashes to properties (`fast::Check::member`): the
+/// smallest power-of-two table, and the first shift, for which `(hash >> shift) % len` puts
+/// every property's hash (in `hashes`, sorted as the properties are) in a slot of its own. A
+/// slot holds the property's index plus one; 0 is empty.
+fn slot_table(hashes: &[u64]) -> (u32, Vec<u8>) {
+    assert!(
+        hashes.len() < 255,
+        "an object with more than 254 properties"
+    );
+    let mut len = hashes.len().next_power_of_two().max(1);
+    loop {
+        for shift in 0..=(64 - len.trailing_zeros()).min(63) {
+            let mut slots = vec![0u8; len];
+            let free = hashes.iter().enumerate().all(|(i, hash)| {
+                let slot = &mut slots[((hash >> shift) as usize) & (len - 1)];
+                let was_free = *slot == 0;
+                *slot = i as u8 + 1;
+                was_free
+            });
+            if free {
+                return (shift, slots);
+            }
+        }
+        len *= 2;
     }
 }
 

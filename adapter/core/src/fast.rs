@@ -64,10 +64,16 @@ pub struct Check {
     pub min_length: Option<u32>,
     /// `maxLength`, in characters.
     pub max_length: Option<u32>,
-    /// `properties`, sorted by name, with every `required` name.
+    /// `properties`, with every `required` name, sorted by [`key_hash`].
     pub properties: &'static [Prop],
     /// How many names are `required`.
     pub required: u8,
+    /// `properties` by hash: slot `(hash >> shift) % slots.len()` holds the index plus one of
+    /// the only property whose name can have that hash, or 0 (`build.rs` finds a shift and a
+    /// power-of-two length without collisions).
+    pub slots: &'static [u8],
+    /// See [`Check::slots`].
+    pub shift: u32,
     /// `additionalProperties`.
     pub additional: Sub,
     /// `items`.
@@ -83,6 +89,8 @@ impl Check {
         max_length: None,
         properties: &[],
         required: 0,
+        slots: &[],
+        shift: 0,
         additional: Sub::Any,
         items: Sub::Any,
     };
@@ -90,9 +98,13 @@ impl Check {
     /// The subschema of the member `name` (whose [`key_hash`] is `hash`), and its `required`
     /// bit (if it is required).
     fn member(&self, name: &str, hash: u64) -> (Sub, u64) {
-        match self.properties.binary_search_by_key(&hash, |p| p.hash) {
-            Ok(i) if same_name(self.properties[i].name, name) => {
-                let p = &self.properties[i];
+        // One probe: the only property this hash can be.
+        let slot = match self.slots.len() {
+            0 => 0,
+            len => self.slots[((hash >> self.shift) as usize) & (len - 1)],
+        };
+        match self.properties.get(usize::from(slot).wrapping_sub(1)) {
+            Some(p) if p.hash == hash && same_name(p.name, name) => {
                 let bit = if p.required == Prop::NOT_REQUIRED {
                     0
                 } else {
@@ -237,13 +249,14 @@ pub fn walk(payload: &[u8]) -> Option<Walked> {
         failed: cands.failed_at_start,
         depth: 0,
     };
-    let value = parser.value(&cands, Some(Read::Node(0)))?;
+    let mut value = Value::Null;
+    parser.value(&cands, Some(Read::Node(0)), &mut value)?;
     parser.white();
     if parser.at != text.len() {
         return None;
     }
     Some(Walked {
-        value: value.unwrap_or(Value::Null),
+        value,
         failed: parser.failed,
     })
 }
@@ -701,17 +714,18 @@ impl<'a> Parser<'a> {
         serde_json::from_str(self.text.get(start..end)?).ok()
     }
 
-    /// One value, checked against `cands` and kept if `reads` says so.
-    fn value(&mut self, cands: &Cands, reads: Option<Read>) -> Option<Option<Value>> {
+    /// One value, checked against `cands`, and written to `out` if `reads` says it is kept.
+    /// (Written in place rather than returned: a returned `Value`, read back by the caller
+    /// after every value, cost more than the check of a scalar.)
+    fn value(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
         if reads.is_none() && cands.is_empty() {
             // Nobody checks or reads it.
-            self.skip()?;
-            return Some(None);
+            return self.skip();
         }
         let keep = reads.is_some();
         let value = match self.next()? {
-            b'{' => return self.object(cands, reads),
-            b'[' => return self.array(cands, reads),
+            b'{' => return self.object(cands, reads, out),
+            b'[' => return self.array(cands, reads, out),
             b'"' => {
                 let s = self.string()?;
                 self.scalar(cands, STRING, Some(Literal::Str(&s)), Some(&s));
@@ -744,7 +758,10 @@ impl<'a> Parser<'a> {
             }
             _ => return None,
         };
-        Some(value)
+        if let Some(value) = value {
+            *out = value;
+        }
+        Some(())
     }
 
     /// Checks a scalar of type bit `ty` (and, for strings and `enum`/`const`, its value).
@@ -777,7 +794,7 @@ impl<'a> Parser<'a> {
     }
 
     /// An object, its `{` consumed.
-    fn object(&mut self, cands: &Cands, reads: Option<Read>) -> Option<Option<Value>> {
+    fn object(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
         self.enter()?;
         let cands = self.container(cands, OBJECT);
         // The required members seen, per candidate.
@@ -805,7 +822,9 @@ impl<'a> Parser<'a> {
                 }
                 self.failed |= members.failed_at_start;
                 let member_reads = reads.and_then(|r| r.member(&key, hash));
-                if let Some(value) = self.value(&members, member_reads)? {
+                let mut value = Value::Null;
+                self.value(&members, member_reads, &mut value)?;
+                if member_reads.is_some() {
                     // A repeated name keeps its last value, as serde_json's `Value` does.
                     kept.insert(key.into_owned(), value);
                 }
@@ -823,11 +842,14 @@ impl<'a> Parser<'a> {
             }
         }
         self.depth -= 1;
-        Some(reads.map(|_| Value::Object(kept)))
+        if reads.is_some() {
+            *out = Value::Object(kept);
+        }
+        Some(())
     }
 
     /// An array, its `[` consumed.
-    fn array(&mut self, cands: &Cands, reads: Option<Read>) -> Option<Option<Value>> {
+    fn array(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
         self.enter()?;
         let cands = self.container(cands, ARRAY);
         let mut items = Cands::default();
@@ -845,10 +867,12 @@ impl<'a> Parser<'a> {
             self.at += 1;
         } else {
             loop {
-                let value = self.value(&items, element_reads.flatten())?;
+                let mut value = Value::Null;
+                self.value(&items, element_reads.flatten(), &mut value)?;
                 if element_reads.is_some() {
-                    // An element nobody reads inside is still an element: the count holds.
-                    kept.push(value.unwrap_or(Value::Null));
+                    // An element nobody reads inside is still an element (null): the count
+                    // holds.
+                    kept.push(value);
                 }
                 match self.next()? {
                     b',' => {}
@@ -858,7 +882,10 @@ impl<'a> Parser<'a> {
             }
         }
         self.depth -= 1;
-        Some(element_reads.map(|_| Value::Array(kept)))
+        if element_reads.is_some() {
+            *out = Value::Array(kept);
+        }
+        Some(())
     }
 
     /// Skips a value nobody checks or reads: still parsed strictly, its nesting counted.
