@@ -178,7 +178,8 @@ impl EntityId {
         if id.is_empty() {
             return Err(IdError::Empty);
         }
-        if id.chars().count() > Self::MAX_LEN {
+        // Never more characters than bytes: most ids need no count.
+        if id.len() > Self::MAX_LEN && id.chars().count() > Self::MAX_LEN {
             return Err(IdError::TooLong(Self::MAX_LEN));
         }
         Ok(EntityId(id.to_owned()))
@@ -272,12 +273,12 @@ fn uuid_v5_from(hasher: Sha1) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
+    let digits: Vec<u8> = bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]])
+        .collect();
+    // ASCII digits: always UTF-8.
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 #[cfg(test)]
