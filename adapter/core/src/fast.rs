@@ -1153,6 +1153,57 @@ mod tests {
         }
     }
 
+    /// Whether two compiled subschemas are the same one.
+    fn same_sub(a: Sub, b: Sub) -> bool {
+        match (a, b) {
+            (Sub::Check(a), Sub::Check(b)) => std::ptr::eq(a, b),
+            (Sub::Any, Sub::Any) | (Sub::Never, Sub::Never) => true,
+            (Sub::Unsupported, Sub::Unsupported) => true,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn every_property_is_found_in_its_slot_table() {
+        // Every check reachable from every event's schema.
+        let mut todo: Vec<Sub> = events().map(|e| e.schema.compiled).collect();
+        let mut seen: Vec<*const Check> = Vec::new();
+        let mut properties = 0;
+        while let Some(sub) = todo.pop() {
+            let Sub::Check(check) = sub else { continue };
+            if seen.contains(&std::ptr::from_ref(check)) {
+                continue;
+            }
+            seen.push(check);
+            for p in check.properties {
+                let (found, bit) = check.member(p.name, p.hash);
+                assert!(same_sub(found, p.sub), "{}", p.name);
+                let required = match p.required {
+                    Prop::NOT_REQUIRED => 0,
+                    n => 1u64 << n,
+                };
+                assert_eq!(bit, required, "{}", p.name);
+                properties += 1;
+                todo.push(p.sub);
+            }
+            // Names it does not list (whatever slot their hash falls in) get
+            // `additionalProperties`, and no `required` bit.
+            for name in ["", "x", "not-a-member", "data ", "ID", "webhook_type_"] {
+                let (found, bit) = check.member(name, key_hash(name));
+                let listed = check.properties.iter().any(|p| p.name == name);
+                assert!(
+                    listed || (same_sub(found, check.additional) && bit == 0),
+                    "{name}"
+                );
+            }
+            todo.extend([check.additional, check.items]);
+        }
+        assert!(
+            properties > 20,
+            "the schemas name more properties than {properties}"
+        );
+    }
+
     #[test]
     fn the_read_tree_holds_every_pointer() {
         for source in Source::ALL {
