@@ -104,7 +104,7 @@ impl Check {
             len => self.slots[((hash >> self.shift) as usize) & (len - 1)],
         };
         match self.properties.get(usize::from(slot).wrapping_sub(1)) {
-            Some(p) if p.hash == hash && same_name(p.name, name) => {
+            Some(p) if p.hash == hash && same_name(p.name.as_bytes(), name.as_bytes()) => {
                 let bit = if p.required == Prop::NOT_REQUIRED {
                     0
                 } else {
@@ -135,13 +135,7 @@ include!("key_hash.rs");
 /// Whether two member names are equal: after their hashes matched, so nearly always yes. An
 /// inline comparison, word by word: cheaper for short names than a call to `memcmp`.
 #[inline]
-fn same_name(a: &str, b: &str) -> bool {
-    same_bytes_fast(a.as_bytes(), b.as_bytes())
-}
-
-/// [`same_name`] of bytes.
-#[inline]
-fn same_bytes_fast(a: &[u8], b: &[u8]) -> bool {
+fn same_name(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -286,7 +280,7 @@ impl Read {
         edges[start..]
             .iter()
             .take_while(|e| e.hash == hash)
-            .find(|e| same_bytes_fast(e.token, name.as_bytes()))
+            .find(|e| same_name(e.token, name.as_bytes()))
             .map(|e| Read::Node(e.child))
     }
 
@@ -793,41 +787,23 @@ impl<'a> Parser<'a> {
         kept
     }
 
-    /// An object, its `{` consumed.
-    fn object(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
+    /// The members of an object, its `{` consumed: `each` reads a member's value, given its
+    /// name, after the `:`. The object grammar, and the nesting count, for checked and skipped
+    /// objects alike.
+    #[inline]
+    fn members(
+        &mut self,
+        mut each: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
         self.enter()?;
-        let cands = self.container(cands, OBJECT);
-        // The required members seen, per candidate.
-        let mut seen = [0u64; MAX_CANDIDATES];
-        let mut kept = Map::new();
         match self.next()? {
             b'}' => {}
             b'"' => loop {
-                let key = self.string()?;
+                let name = self.string()?;
                 if self.next()? != b':' {
                     return None;
                 }
-                let hash = key_hash(&key);
-                let mut members = Cands::default();
-                for (i, (slots, check)) in cands.iter().enumerate() {
-                    let live = slots & !self.failed;
-                    if live == 0 {
-                        // Failed on an earlier member (a `const` event name, say): no need to
-                        // look further into this one.
-                        continue;
-                    }
-                    let (sub, required) = check.member(&key, hash);
-                    seen[i] |= required;
-                    members.push(live, sub);
-                }
-                self.failed |= members.failed_at_start;
-                let member_reads = reads.and_then(|r| r.member(&key, hash));
-                let mut value = Value::Null;
-                self.value(&members, member_reads, &mut value)?;
-                if member_reads.is_some() {
-                    // A repeated name keeps its last value, as serde_json's `Value` does.
-                    kept.insert(key.into_owned(), value);
-                }
+                each(self, name)?;
                 match self.next()? {
                     b',' if self.next()? == b'"' => {}
                     b'}' => break,
@@ -836,12 +812,67 @@ impl<'a> Parser<'a> {
             },
             _ => return None,
         }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// The elements of an array, its `[` consumed: `each` reads one. The array grammar, and
+    /// the nesting count, for checked and skipped arrays alike.
+    #[inline]
+    fn elements(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.enter()?;
+        self.white();
+        if self.bytes().get(self.at) == Some(&b']') {
+            self.at += 1;
+        } else {
+            loop {
+                each(self)?;
+                match self.next()? {
+                    b',' => {}
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// An object, its `{` consumed.
+    fn object(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
+        let cands = self.container(cands, OBJECT);
+        // The required members seen, per candidate.
+        let mut seen = [0u64; MAX_CANDIDATES];
+        let mut kept = Map::new();
+        self.members(|this, key| {
+            let hash = key_hash(&key);
+            let mut members = Cands::default();
+            for (i, (slots, check)) in cands.iter().enumerate() {
+                let live = slots & !this.failed;
+                if live == 0 {
+                    // Failed on an earlier member (a `const` event name, say): no need to look
+                    // further into this one.
+                    continue;
+                }
+                let (sub, required) = check.member(&key, hash);
+                seen[i] |= required;
+                members.push(live, sub);
+            }
+            this.failed |= members.failed_at_start;
+            let member_reads = reads.and_then(|r| r.member(&key, hash));
+            let mut value = Value::Null;
+            this.value(&members, member_reads, &mut value)?;
+            if member_reads.is_some() {
+                // A repeated name keeps its last value, as serde_json's `Value` does.
+                kept.insert(key.into_owned(), value);
+            }
+            Some(())
+        })?;
         for (i, (slots, check)) in cands.iter().enumerate() {
             if seen[i] != check.all_required() {
                 self.failed |= slots;
             }
         }
-        self.depth -= 1;
         if reads.is_some() {
             *out = Value::Object(kept);
         }
@@ -850,7 +881,6 @@ impl<'a> Parser<'a> {
 
     /// An array, its `[` consumed.
     fn array(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
-        self.enter()?;
         let cands = self.container(cands, ARRAY);
         let mut items = Cands::default();
         for (slots, check) in cands.iter() {
@@ -862,26 +892,15 @@ impl<'a> Parser<'a> {
         self.failed |= items.failed_at_start;
         let element_reads = reads.map(Read::element);
         let mut kept = Vec::new();
-        self.white();
-        if self.bytes().get(self.at) == Some(&b']') {
-            self.at += 1;
-        } else {
-            loop {
-                let mut value = Value::Null;
-                self.value(&items, element_reads.flatten(), &mut value)?;
-                if element_reads.is_some() {
-                    // An element nobody reads inside is still an element (null): the count
-                    // holds.
-                    kept.push(value);
-                }
-                match self.next()? {
-                    b',' => {}
-                    b']' => break,
-                    _ => return None,
-                }
+        self.elements(|this| {
+            let mut value = Value::Null;
+            this.value(&items, element_reads.flatten(), &mut value)?;
+            if element_reads.is_some() {
+                // An element nobody reads inside is still an element (null): the count holds.
+                kept.push(value);
             }
-        }
-        self.depth -= 1;
+            Some(())
+        })?;
         if element_reads.is_some() {
             *out = Value::Array(kept);
         }
@@ -891,43 +910,8 @@ impl<'a> Parser<'a> {
     /// Skips a value nobody checks or reads: still parsed strictly, its nesting counted.
     fn skip(&mut self) -> Option<()> {
         match self.next()? {
-            b'{' => {
-                self.enter()?;
-                match self.next()? {
-                    b'}' => {}
-                    b'"' => loop {
-                        self.string()?;
-                        if self.next()? != b':' {
-                            return None;
-                        }
-                        self.skip()?;
-                        match self.next()? {
-                            b',' if self.next()? == b'"' => {}
-                            b'}' => break,
-                            _ => return None,
-                        }
-                    },
-                    _ => return None,
-                }
-                self.depth -= 1;
-            }
-            b'[' => {
-                self.enter()?;
-                self.white();
-                if self.bytes().get(self.at) == Some(&b']') {
-                    self.at += 1;
-                } else {
-                    loop {
-                        self.skip()?;
-                        match self.next()? {
-                            b',' => {}
-                            b']' => break,
-                            _ => return None,
-                        }
-                    }
-                }
-                self.depth -= 1;
-            }
+            b'{' => self.members(|this, _| this.skip())?,
+            b'[' => self.elements(Self::skip)?,
             b'"' => {
                 self.string()?;
             }
