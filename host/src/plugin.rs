@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use tombstone_core::RawContext;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -54,6 +56,7 @@ fn engine() -> anyhow::Result<Engine> {
     // keep the first pages of each pooled memory resident and reset them with memset.
     pooling.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
     pooling.table_keep_resident(64 << 10);
+    pooling.pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     Ok(Engine::new(&config)?)
