@@ -23,7 +23,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use tombstone_edge::Event;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
@@ -132,6 +134,8 @@ fn engine() -> anyhow::Result<Engine> {
     pooling.total_tables(1000);
     pooling.max_memory_size(64 << 20);
     pooling.linear_memory_keep_resident(1 << 20);
+    // Only the pages a request wrote are restored (Linux 6.7+), not the whole first MiB.
+    pooling.pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config.epoch_interruption(true);
