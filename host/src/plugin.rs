@@ -27,7 +27,8 @@ pub use bindings::{Context as WitContext, Conversion as WitConversion, Problem a
 pub const COMPONENT_FILE: &str = "tombstone_adapter.wasm";
 
 /// Bytes of each pooled linear memory kept resident between instances (covers the stack, the
-/// data segments and the heap of a typical conversion).
+/// data segments and the heap of a typical conversion). With `PAGEMAP_SCAN` (Linux 6.7+) only
+/// the pages an instance wrote are restored; without it, all of them, each time.
 const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// The compiled plugin, ready to instantiate.
