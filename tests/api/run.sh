@@ -23,14 +23,23 @@ fi
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-# start <log> [serve args...]: starts tombstone serve on a free port; prints its URL.
+# start <variable> <log> [serve args...]: starts tombstone serve on a free port and sets
+# <variable> to its URL. Not called in a command substitution: its subshell would keep the
+# server's pid from the exit trap, and the server would outlive the run.
 start() {
-  local log=$1
-  shift
+  local variable=$1 log=$2
+  shift 2
   target/debug/tombstone serve --listen 127.0.0.1:0 --kv-memory "$@" >"$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
-  sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$log"
+  local url
+  url=$(sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$log")
+  if [ -z "$url" ]; then
+    echo "tombstone serve did not start:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  printf -v "$variable" '%s' "$url"
 }
 
 # hooks.py: a check of every 422, and the signing of webhooks in the `signed` configuration.
@@ -47,16 +56,16 @@ run() {
     --report junit --report-junit-path "$report/schemathesis-$name.xml" "$@" || status=1
 }
 
-open=$(start "$report/serve-open.log")
+start open "$report/serve-open.log"
 run open "$open"
 
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 fixtures=adapter/edge/tests/fixtures
-signed=$(start "$report/serve-signed.log" \
+start signed "$report/serve-signed.log" \
   --var api_keys=schemathesis-key \
   --var mercoa_webhook_secret=$secret --var willsuite_webhook_secret=$secret \
   --var highlevel_webhook_secret=$secret \
   --var "highlevel_rsa_public_key=$(cat $fixtures/highlevel-test-rsa.pub.pem)" \
-  --var "highlevel_ed25519_public_key=$(cat $fixtures/highlevel-test-ed25519.pub.pem)")
+  --var "highlevel_ed25519_public_key=$(cat $fixtures/highlevel-test-ed25519.pub.pem)"
 TOMBSTONE_WEBHOOK_SECRET=$secret run signed "$signed" -H "X-API-Key: schemathesis-key"
 exit $status
