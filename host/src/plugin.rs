@@ -46,18 +46,25 @@ pub struct PluginInstance {
 /// What a conversion through the plugin returns: the plugin's own records.
 pub type Outcome = Result<WitConversion, WitProblem>;
 
+/// The pooling allocator for a fresh instance per call, with room for `instances` at once; the
+/// plugin's engine and `tombstone serve`'s share it.
+pub(crate) fn pooling(instances: u32) -> PoolingAllocationConfig {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling.total_component_instances(instances);
+    pooling.total_memories(instances);
+    pooling.total_tables(instances);
+    // A fresh instance per call would otherwise page-fault its heap back in on every call:
+    // keep the first pages of each pooled memory resident, and restore only those written.
+    pooling.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+    pooling.pagemap_scan(Enabled::Auto);
+    pooling
+}
+
 /// The engine every plugin runs on: the pooling allocator, as for a gateway's fresh instance per
 /// call.
 fn engine() -> anyhow::Result<Engine> {
-    let mut pooling = PoolingAllocationConfig::default();
-    pooling.total_component_instances(256);
-    pooling.total_memories(256);
-    pooling.total_tables(256);
-    // A fresh instance per call would otherwise page-fault its heap back in on every call:
-    // keep the first pages of each pooled memory resident and reset them with memset.
-    pooling.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+    let mut pooling = pooling(256);
     pooling.table_keep_resident(64 << 10);
-    pooling.pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     Ok(Engine::new(&config)?)

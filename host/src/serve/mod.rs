@@ -23,9 +23,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use tombstone_edge::Event;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
@@ -128,14 +126,8 @@ struct Server {
 
 /// The engine: pooling allocator, epoch interruption for the request timeout.
 fn engine() -> anyhow::Result<Engine> {
-    let mut pooling = PoolingAllocationConfig::default();
-    pooling.total_component_instances(1000);
-    pooling.total_memories(1000);
-    pooling.total_tables(1000);
+    let mut pooling = crate::plugin::pooling(1000);
     pooling.max_memory_size(64 << 20);
-    pooling.linear_memory_keep_resident(1 << 20);
-    // Only the pages a request wrote are restored (Linux 6.7+), not the whole first MiB.
-    pooling.pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config.epoch_interruption(true);
