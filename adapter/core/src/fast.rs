@@ -8,8 +8,9 @@
 //! is checked against the subschema each candidate has for it, and a candidate that fails is
 //! marked. Values no candidate constrains and no one reads are skipped without being kept. What
 //! the sources read ([`crate::sources::SourceSpec::detected_by`] and
-//! [`crate::sources::EventSpec::reads`]) is kept as a sparse `Value`: the same detection and
-//! the same mapping then run on it, unchanged.
+//! [`crate::sources::EventSpec::reads`]) is kept, borrowed from the payload where it can be
+//! ([`Kept`]): the same detection and the same mapping then run on it, through
+//! [`crate::json::Payload`].
 //!
 //! The walk decides only "passes" for a candidate, never why something fails: any failure, any
 //! keyword it does not check exactly, a nesting past the limit, malformed JSON — the payload
@@ -19,11 +20,12 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
 
 use crate::context::Context;
 use crate::conversion::Conversion;
 use crate::error::FieldError;
+use crate::json::{Field, Payload};
 use crate::limits::MAX_DEPTH;
 use crate::sources::{EventSpec, Source};
 
@@ -201,15 +203,58 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Option<Conversion> {
     crate::convert_value(payload, &walked.value, validate, ctx).ok()
 }
 
-/// What one pass found: the sparse payload and which events' schemas it passes.
+/// What one pass found: what it kept of the payload and which events' schemas it passes.
 #[doc(hidden)]
-pub struct Walked {
+pub struct Walked<'a> {
     /// Only what detection and the mappings read.
-    pub value: Value,
+    pub value: Kept<'a>,
     failed: u64,
 }
 
-impl Walked {
+/// What the walk keeps of a value: scalars as they are (strings borrowed from the payload
+/// unless they have escapes), and of containers only the members and elements that are read.
+/// An element nobody reads inside is kept as `Null`, so that an array keeps its length.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Kept<'a> {
+    /// `null`, or an element nobody reads inside.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string.
+    String(Cow<'a, str>),
+    /// An array.
+    Array(Vec<Kept<'a>>),
+    /// The members of an object that are read, in the payload's order (a repeated name's last
+    /// value counts, as in `serde_json`'s `Value`).
+    Object(Vec<(Cow<'a, str>, Kept<'a>)>),
+}
+
+impl Payload for Kept<'_> {
+    fn at(&self, pointer: &str) -> Option<Field<'_>> {
+        let node = crate::json::follow(self, pointer, |node, token| match node {
+            Kept::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(name, _)| name == token)
+                .map(|(_, value)| value),
+            Kept::Array(items) => items.get(crate::json::array_index(token)?),
+            _ => None,
+        })?;
+        Some(match node {
+            Kept::Null => Field::Null,
+            Kept::Bool(b) => Field::Bool(*b),
+            Kept::Number(_) => Field::Number,
+            Kept::String(s) => Field::String(s),
+            Kept::Array(items) => Field::Array(items.len()),
+            Kept::Object(_) => Field::Object,
+        })
+    }
+}
+
+impl Walked<'_> {
     /// Whether the payload passes `event`'s schema.
     pub fn passes(&self, event: &EventSpec) -> bool {
         events()
@@ -227,7 +272,7 @@ fn events() -> impl Iterator<Item = &'static EventSpec> {
 /// must decide: malformed JSON, nesting deeper than the limit, anything the pass cannot be
 /// sure `serde_json` reads the same way.
 #[doc(hidden)]
-pub fn walk(payload: &[u8]) -> Option<Walked> {
+pub fn walk(payload: &[u8]) -> Option<Walked<'_>> {
     if events().count() > 64 {
         return None;
     }
@@ -243,7 +288,7 @@ pub fn walk(payload: &[u8]) -> Option<Walked> {
         failed: cands.failed_at_start,
         depth: 0,
     };
-    let mut value = Value::Null;
+    let mut value = Kept::Null;
     parser.value(&cands, Some(Read::Node(0)), &mut value)?;
     parser.white();
     if parser.at != text.len() {
@@ -725,7 +770,7 @@ impl<'a> Parser<'a> {
     /// One value, checked against `cands`, and written to `out` if `reads` says it is kept.
     /// (Written in place rather than returned: a returned `Value`, read back by the caller
     /// after every value, cost more than the check of a scalar.)
-    fn value(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
+    fn value(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Kept<'a>) -> Option<()> {
         if reads.is_none() && cands.is_empty() {
             // Nobody checks or reads it.
             return self.skip();
@@ -737,22 +782,22 @@ impl<'a> Parser<'a> {
             b'"' => {
                 let s = self.string()?;
                 self.scalar(cands, STRING, Some(Literal::Str(&s)), Some(&s));
-                keep.then(|| Value::String(s.into_owned()))
+                keep.then_some(Kept::String(s))
             }
             b't' => {
                 self.literal(b"rue")?;
                 self.scalar(cands, BOOLEAN, Some(Literal::Bool(true)), None);
-                keep.then_some(Value::Bool(true))
+                keep.then_some(Kept::Bool(true))
             }
             b'f' => {
                 self.literal(b"alse")?;
                 self.scalar(cands, BOOLEAN, Some(Literal::Bool(false)), None);
-                keep.then_some(Value::Bool(false))
+                keep.then_some(Kept::Bool(false))
             }
             b'n' => {
                 self.literal(b"ull")?;
                 self.scalar(cands, NULL, Some(Literal::Null), None);
-                keep.then_some(Value::Null)
+                keep.then_some(Kept::Null)
             }
             b'-' | b'0'..=b'9' => {
                 self.at -= 1;
@@ -762,7 +807,7 @@ impl<'a> Parser<'a> {
                 let ty = if n.is_f64() { NUMBER } else { INTEGER };
                 // `enum` and `const` here hold no numbers.
                 self.scalar(cands, ty, None, None);
-                keep.then_some(Value::Number(n))
+                keep.then_some(Kept::Number(n))
             }
             _ => return None,
         };
@@ -853,11 +898,11 @@ impl<'a> Parser<'a> {
     }
 
     /// An object, its `{` consumed.
-    fn object(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
+    fn object(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Kept<'a>) -> Option<()> {
         let cands = self.container(cands, OBJECT);
         // The required members seen, per candidate.
         let mut seen = [0u64; MAX_CANDIDATES];
-        let mut kept = Map::new();
+        let mut kept = Vec::new();
         self.members(|this, key| {
             let hash = key_hash(&key);
             let mut members = Cands::default();
@@ -874,11 +919,10 @@ impl<'a> Parser<'a> {
             }
             this.failed |= members.failed_at_start;
             let member_reads = reads.and_then(|r| r.member(&key, hash));
-            let mut value = Value::Null;
+            let mut value = Kept::Null;
             this.value(&members, member_reads, &mut value)?;
             if member_reads.is_some() {
-                // A repeated name keeps its last value, as serde_json's `Value` does.
-                kept.insert(key.into_owned(), value);
+                kept.push((key, value));
             }
             Some(())
         })?;
@@ -888,13 +932,13 @@ impl<'a> Parser<'a> {
             }
         }
         if reads.is_some() {
-            *out = Value::Object(kept);
+            *out = Kept::Object(kept);
         }
         Some(())
     }
 
     /// An array, its `[` consumed.
-    fn array(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Value) -> Option<()> {
+    fn array(&mut self, cands: &Cands, reads: Option<Read>, out: &mut Kept<'a>) -> Option<()> {
         let cands = self.container(cands, ARRAY);
         let mut items = Cands::default();
         for (slots, check) in cands.iter() {
@@ -907,7 +951,7 @@ impl<'a> Parser<'a> {
         let element_reads = reads.map(Read::element);
         let mut kept = Vec::new();
         self.elements(|this| {
-            let mut value = Value::Null;
+            let mut value = Kept::Null;
             this.value(&items, element_reads.flatten(), &mut value)?;
             if element_reads.is_some() {
                 // An element nobody reads inside is still an element (null): the count holds.
@@ -916,7 +960,7 @@ impl<'a> Parser<'a> {
             Some(())
         })?;
         if element_reads.is_some() {
-            *out = Value::Array(kept);
+            *out = Kept::Array(kept);
         }
         Some(())
     }
@@ -960,10 +1004,93 @@ fn length_ok(check: &Check, s: &str) -> bool {
 mod tests {
     use super::*;
 
+    use serde_json::Value;
+
+    /// A kept value as a `Value`, to compare with what `serde_json` reads.
+    fn to_value(kept: &Kept<'_>) -> Value {
+        match kept {
+            Kept::Null => Value::Null,
+            Kept::Bool(b) => Value::Bool(*b),
+            Kept::Number(n) => Value::Number(n.clone()),
+            Kept::String(s) => Value::String(s.to_string()),
+            Kept::Array(items) => Value::Array(items.iter().map(to_value).collect()),
+            // Collected into a map, a repeated name keeps its last value.
+            Kept::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(name, value)| (name.to_string(), to_value(value)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A `Value` kept whole.
+    fn to_kept(value: &Value) -> Kept<'_> {
+        match value {
+            Value::Null => Kept::Null,
+            Value::Bool(b) => Kept::Bool(*b),
+            Value::Number(n) => Kept::Number(n.clone()),
+            Value::String(s) => Kept::String(Cow::Borrowed(s)),
+            Value::Array(items) => Kept::Array(items.iter().map(to_kept).collect()),
+            Value::Object(map) => Kept::Object(
+                map.iter()
+                    .map(|(name, value)| (Cow::Borrowed(name.as_str()), to_kept(value)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn what_is_kept_answers_pointers_as_the_whole_value_does() {
+        let doc: Value = serde_json::from_str(
+            r#"{"a":{"b":[10,{"c":true},null,"s"]},"":{"x":1},"a/b":2,"m~n":3,"01":4,"~1":5}"#,
+        )
+        .unwrap();
+        let kept = to_kept(&doc);
+        for pointer in [
+            "",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/2",
+            "/a/b/3",
+            "/a/b/4",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/-1",
+            "/a/b/x",
+            "/",
+            "//x",
+            "/a~1b",
+            "/m~0n",
+            "/~01",
+            "/01",
+            "a",
+            "/a/b/1/c/d",
+            "/zz",
+            "/a/b/3/x",
+        ] {
+            assert_eq!(kept.at(pointer), doc.at(pointer), "{pointer}");
+        }
+        // A repeated name: its last value counts, as in serde_json's `Value`.
+        let payload = br#"{"webhook_type": {"x": 1}, "webhook_type": "case_invoice.deleted"}"#;
+        let walked = walk(payload).unwrap();
+        assert_eq!(
+            walked.value.at("/webhook_type"),
+            Some(Field::String("case_invoice.deleted"))
+        );
+        let payload = br#"{"webhook_type": "case_invoice.deleted", "webhook_type": [1, 2]}"#;
+        assert_eq!(
+            walk(payload).unwrap().value.at("/webhook_type"),
+            Some(Field::Array(2))
+        );
+    }
+
     /// What the walk keeps of `{"webhook_type": X}` (a read of detection: kept whole).
     fn kept(x: &str) -> Option<Value> {
         let payload = format!(r#"{{"webhook_type": {x}}}"#);
-        walk(payload.as_bytes()).map(|walked| walked.value["webhook_type"].clone())
+        walk(payload.as_bytes()).map(|walked| to_value(&walked.value)["webhook_type"].clone())
     }
 
     #[test]

@@ -273,10 +273,10 @@ fn uuid_v5_from(hasher: Sha1) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits: Vec<u8> = bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]])
-        .collect();
+    let mut digits = Vec::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        digits.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]);
+    }
     // ASCII digits: always UTF-8.
     String::from_utf8(digits).unwrap_or_default()
 }

@@ -1,6 +1,60 @@
-//! Small JSON helpers: a nesting-depth scan that runs before parsing, and JSON Pointers.
+//! Small JSON helpers: a nesting-depth scan that runs before parsing, JSON Pointers, and
+//! [`Payload`], what detection and the mappings see of a payload.
 
 use serde_json::Value;
+
+/// A payload as detection and the mappings read it: the value at a JSON Pointer. The slow
+/// path answers from the whole parsed `Value`; the fast path from only what it kept
+/// ([`crate::fast`]), without a `Value` tree.
+pub trait Payload {
+    /// The value at an RFC 6901 JSON Pointer, as [`Value::pointer`] would find it.
+    fn at(&self, pointer: &str) -> Option<Field<'_>>;
+
+    /// The string at `pointer`, if a string is there.
+    fn str_at(&self, pointer: &str) -> Option<&str> {
+        match self.at(pointer) {
+            Some(Field::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// What a source sees of one value: scalars whole, containers by kind (and length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// Any number (no source reads one's value).
+    Number,
+    /// A string.
+    String(&'a str),
+    /// An array of this many elements.
+    Array(usize),
+    /// An object.
+    Object,
+}
+
+impl<'a> Field<'a> {
+    /// What a source sees of `value`.
+    pub fn of(value: &'a Value) -> Field<'a> {
+        match value {
+            Value::Null => Field::Null,
+            Value::Bool(b) => Field::Bool(*b),
+            Value::Number(_) => Field::Number,
+            Value::String(s) => Field::String(s),
+            Value::Array(items) => Field::Array(items.len()),
+            Value::Object(_) => Field::Object,
+        }
+    }
+}
+
+impl Payload for Value {
+    fn at(&self, pointer: &str) -> Option<Field<'_>> {
+        at(self, pointer).map(Field::of)
+    }
+}
 
 /// The deepest nesting of arrays and objects in `bytes`, stopping early once it passes `limit`.
 ///
@@ -44,25 +98,40 @@ pub fn nesting_depth(bytes: &[u8], limit: usize) -> usize {
 /// The value at an RFC 6901 JSON Pointer, as [`Value::pointer`] finds it, without allocating
 /// for a pointer that has no escaped token (`~0`, `~1`).
 pub fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
-    if pointer.contains('~') {
-        return value.pointer(pointer);
-    }
-    if pointer.is_empty() {
-        return Some(value);
-    }
-    let mut node = value;
-    for token in pointer.strip_prefix('/')?.split('/') {
-        node = match node {
-            Value::Object(map) => map.get(token)?,
-            Value::Array(items) => items.get(array_index(token)?)?,
-            _ => return None,
+    follow(value, pointer, |node, token| match node {
+        Value::Object(map) => map.get(token),
+        Value::Array(items) => items.get(array_index(token)?),
+        _ => None,
+    })
+}
+
+/// Follows a JSON Pointer from `root`, one reference token at a time (unescaped: `~1` → `/`,
+/// `~0` → `~`) through `child`; `None` when it is not a pointer (neither empty nor starting
+/// with `/`) or a token leads nowhere.
+pub(crate) fn follow<'v, T: ?Sized>(
+    root: &'v T,
+    pointer: &str,
+    child: impl Fn(&'v T, &str) -> Option<&'v T>,
+) -> Option<&'v T> {
+    let mut node = root;
+    let mut rest = pointer;
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('/')?;
+        let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+        let (token, tail) = rest.split_at(end);
+        rest = tail;
+        // (A short loop: `contains` would call `memchr`.)
+        node = if token.bytes().any(|b| b == b'~') {
+            child(node, &token.replace("~1", "/").replace("~0", "~"))?
+        } else {
+            child(node, token)?
         };
     }
     Some(node)
 }
 
 /// An array index token as RFC 6901 (and `serde_json`) read it: digits, no leading zero.
-fn array_index(token: &str) -> Option<usize> {
+pub(crate) fn array_index(token: &str) -> Option<usize> {
     if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
         return None;
     }
@@ -96,7 +165,7 @@ mod tests {
     #[test]
     fn at_finds_what_pointer_finds() {
         let doc: Value = serde_json::from_str(
-            r#"{"a":{"b":[10,{"c":true}]},"":{"x":1},"a/b":2,"m~n":3,"01":4}"#,
+            r#"{"a":{"b":[10,{"c":true}]},"":{"x":1},"a/b":2,"m~n":3,"01":4,"~1":5,"/":6}"#,
         )
         .unwrap();
         for pointer in [
@@ -114,6 +183,9 @@ mod tests {
             "//x",
             "/a~1b",
             "/m~0n",
+            "/~01",
+            "/~1",
+            "/~2",
             "/01",
             "a",
             "/a/b/1/c/d",

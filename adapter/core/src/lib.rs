@@ -43,6 +43,8 @@ mod write;
 
 use serde_json::Value;
 
+use json::Payload;
+
 pub use canonical::{
     DeletionRequest, DeletionResponse, DeletionStatus, InvoiceDeletion, InvoiceLineDeletion,
 };
@@ -130,7 +132,7 @@ pub fn convert_slow(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem
 /// path kept it, and `validate` holds it to an event's schema.
 pub(crate) fn convert_value(
     payload: &[u8],
-    value: &Value,
+    value: &dyn Payload,
     validate: impl Fn(&EventSpec) -> Vec<FieldError>,
     ctx: &Context,
 ) -> Result<Conversion, Problem> {
@@ -176,7 +178,14 @@ pub(crate) fn convert_value(
         }
     }
     // A forced source still never turns another provider's non-deletion event into a deletion.
-    for other in Source::ALL.iter().filter(|s| **s != source) {
+    // (A detected one cannot meet one: `detect_value` refuses a payload that any source calls
+    // another event.)
+    let others = if ctx.source.is_some() {
+        Source::ALL
+    } else {
+        &[]
+    };
+    for other in others.iter().filter(|s| **s != source) {
         if let Detection::OtherEvent(error) = other.detect(value) {
             if !errors.iter().any(|e| e.pointer == error.pointer) {
                 errors.push(error);
@@ -303,7 +312,7 @@ fn parse(payload: &[u8]) -> Result<Value, Problem> {
     })
 }
 
-fn detect_value(value: &Value) -> Result<(Source, &'static EventSpec), Problem> {
+fn detect_value(value: &dyn Payload) -> Result<(Source, &'static EventSpec), Problem> {
     let mut other_events = Vec::new();
     let mut found = None;
     for &source in Source::ALL {

@@ -1,12 +1,11 @@
 //! The canonical request itself: checked strictly and passed through, ids trimmed.
 
-use serde_json::Value;
-
 use super::{schema, Detection, EventSpec, Mapped, Proof, SourceSpec};
 use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
 use crate::context::Context;
 use crate::error::{FieldError, Problem, ProblemKind};
 use crate::ids::EntityId;
+use crate::json::{Field, Payload};
 
 #[jsonschema::validator(path = "../../schemas/canonical-request.schema.json")]
 struct Schema;
@@ -27,30 +26,32 @@ pub static SOURCE: SourceSpec = SourceSpec {
     detected_by: &["/invoices", "/invoice_lines"],
 };
 
-fn detect(payload: &Value) -> Detection {
-    if payload.get("invoices").is_some() || payload.get("invoice_lines").is_some() {
+fn detect(payload: &dyn Payload) -> Detection {
+    if payload.at("/invoices").is_some() || payload.at("/invoice_lines").is_some() {
         Detection::Deletion(&SOURCE.events[0])
     } else {
         Detection::NotThis
     }
 }
 
+/// How many elements the array at `pointer` has (0 when it is not an array).
+fn len(payload: &dyn Payload, pointer: &str) -> usize {
+    match payload.at(pointer) {
+        Some(Field::Array(len)) => len,
+        _ => 0,
+    }
+}
+
 /// `invoices` + `invoice_lines` of a payload, counted before validation (for the entry limit).
-pub(crate) fn entries(payload: &Value) -> usize {
-    let len = |field: &str| {
-        payload
-            .get(field)
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len)
-    };
-    len("invoices") + len("invoice_lines")
+pub(crate) fn entries(payload: &dyn Payload) -> usize {
+    len(payload, "/invoices") + len(payload, "/invoice_lines")
 }
 
 /// Runs after the schema passed: trims and checks every id, and requires at least one entry.
-fn map(payload: &Value, _ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &dyn Payload, _ctx: &Context) -> Result<Mapped, Problem> {
     let mut errors = Vec::new();
-    let mut id = |pointer: String, value: Option<&Value>| -> Option<EntityId> {
-        let s = value.and_then(Value::as_str)?;
+    let mut id = |pointer: String| -> Option<EntityId> {
+        let s = payload.str_at(&pointer)?;
         EntityId::new(s)
             .map_err(|e| {
                 errors.push(FieldError::new(
@@ -61,19 +62,13 @@ fn map(payload: &Value, _ctx: &Context) -> Result<Mapped, Problem> {
             })
             .ok()
     };
-    let items = |field: &str| {
-        payload
-            .get(field)
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice)
-    };
 
     let mut invoices = Vec::new();
-    for (i, item) in items("invoices").iter().enumerate() {
+    for i in 0..len(payload, "/invoices") {
         let at = |f: &str| format!("/invoices/{i}/{f}");
-        let invoice_id = id(at("invoice_id"), item.get("invoice_id"));
-        let clinic_id = id(at("clinic_id"), item.get("clinic_id"));
-        let client_id = id(at("client_id"), item.get("client_id"));
+        let invoice_id = id(at("invoice_id"));
+        let clinic_id = id(at("clinic_id"));
+        let client_id = id(at("client_id"));
         if let (Some(invoice_id), Some(clinic_id)) = (invoice_id, clinic_id) {
             invoices.push(InvoiceDeletion {
                 invoice_id,
@@ -83,11 +78,11 @@ fn map(payload: &Value, _ctx: &Context) -> Result<Mapped, Problem> {
         }
     }
     let mut invoice_lines = Vec::new();
-    for (i, item) in items("invoice_lines").iter().enumerate() {
+    for i in 0..len(payload, "/invoice_lines") {
         let at = |f: &str| format!("/invoice_lines/{i}/{f}");
-        let invoice_line_id = id(at("invoice_line_id"), item.get("invoice_line_id"));
-        let invoice_id = id(at("invoice_id"), item.get("invoice_id"));
-        let clinic_id = id(at("clinic_id"), item.get("clinic_id"));
+        let invoice_line_id = id(at("invoice_line_id"));
+        let invoice_id = id(at("invoice_id"));
+        let clinic_id = id(at("clinic_id"));
         if let (Some(invoice_line_id), Some(invoice_id), Some(clinic_id)) =
             (invoice_line_id, invoice_id, clinic_id)
         {

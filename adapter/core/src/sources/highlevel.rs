@@ -5,8 +5,6 @@
 //! `"type": "InvoiceDelete"` and `locationId`. Both shapes are accepted. The clinic is the
 //! location: `locationId`, else `altId` when `altType` is `location`, else the delivery context.
 
-use serde_json::Value;
-
 use super::{
     clinic_id, first_id, not_a_deletion, required_id, schema, Detection, EventSpec, Mapped, Proof,
     SourceSpec,
@@ -14,6 +12,7 @@ use super::{
 use crate::canonical::{DeletionRequest, InvoiceDeletion};
 use crate::context::Context;
 use crate::error::Problem;
+use crate::json::{Field, Payload};
 
 #[jsonschema::validator(path = "../../schemas/highlevel.schema.json")]
 struct Schema;
@@ -45,27 +44,24 @@ pub static SOURCE: SourceSpec = SourceSpec {
     detected_by: &["/type", "/_id", "/altType"],
 };
 
-fn detect(payload: &Value) -> Detection {
+fn detect(payload: &dyn Payload) -> Detection {
     let event = &SOURCE.events[0];
-    let has_string = |field: &str| payload.get(field).is_some_and(Value::is_string);
-    match payload.get("type").and_then(Value::as_str) {
-        Some(name) if name == event.name => Detection::Deletion(event),
+    let has_string = |pointer: &str| payload.str_at(pointer).is_some();
+    match payload.at("/type") {
+        Some(Field::String(name)) if name == event.name => Detection::Deletion(event),
         // `type` is a common field name; only a HighLevel-shaped object is a HighLevel event.
-        Some(_) if has_string("_id") => {
-            Detection::OtherEvent(not_a_deletion("type", SOURCE.events))
+        Some(Field::String(_)) if has_string("/_id") => {
+            Detection::OtherEvent(not_a_deletion("/type", SOURCE.events))
         }
-        Some(_) => Detection::NotThis,
-        None if payload.get("type").is_none() && has_string("_id") && has_string("altType") => {
-            Detection::Deletion(event)
-        }
-        None => Detection::NotThis,
+        None if has_string("/_id") && has_string("/altType") => Detection::Deletion(event),
+        _ => Detection::NotThis,
     }
 }
 
-fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/_id")?;
-    let alt_is_location = payload.get("altType").and_then(Value::as_str) == Some("location");
+    let alt_is_location = payload.str_at("/altType") == Some("location");
     let clinic_pointers: &[&str] = if alt_is_location {
         &["/locationId", "/altId"]
     } else {

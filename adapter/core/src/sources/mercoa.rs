@@ -5,8 +5,6 @@
 //! `payerId`/`vendorId`, else the nested `payer.id`/`vendor.id`, else the delivery context. The
 //! client is the other party, when it has an id.
 
-use serde_json::Value;
-
 use super::{
     clinic_id, detect_by_event_field, first_id, required_id, schema, Detection, EventSpec, Mapped,
     Proof, SourceSpec,
@@ -14,6 +12,7 @@ use super::{
 use crate::canonical::{DeletionRequest, InvoiceDeletion};
 use crate::context::Context;
 use crate::error::Problem;
+use crate::json::{Field, Payload};
 
 #[jsonschema::validator(path = "../../schemas/mercoa.schema.json")]
 struct Schema;
@@ -44,14 +43,14 @@ pub static SOURCE: SourceSpec = SourceSpec {
     detected_by: &["/eventType"],
 };
 
-fn detect(payload: &Value) -> Detection {
-    detect_by_event_field(payload, "eventType", SOURCE.events)
+fn detect(payload: &dyn Payload) -> Detection {
+    detect_by_event_field(payload, "/eventType", SOURCE.events)
 }
 
-fn map(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/invoice/id")?;
-    let is_customer = |pointer: &str| crate::json::at(payload, pointer) == Some(&Value::Bool(true));
+    let is_customer = |pointer: &str| payload.at(pointer) == Some(Field::Bool(true));
     let clinic_is_vendor =
         is_customer("/invoice/vendor/isCustomer") && !is_customer("/invoice/payer/isCustomer");
     let (clinic, client) = if clinic_is_vendor {

@@ -12,6 +12,8 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::json::{Field, Payload};
+
 use crate::canonical::DeletionRequest;
 use crate::context::{Context, CLINIC_POINTER};
 use crate::conversion::Warning;
@@ -38,7 +40,7 @@ pub struct SourceSpec {
     /// when it names no known event.
     pub events: &'static [EventSpec],
     /// Whether a payload is this source's, and which event it is.
-    pub detect: fn(&Value) -> Detection,
+    pub detect: fn(&dyn Payload) -> Detection,
     /// The JSON Pointers `detect` reads (the fast path keeps only what is read; see
     /// [`crate::fast`]).
     pub detected_by: &'static [&'static str],
@@ -74,10 +76,10 @@ pub struct EventSpec {
     /// The JSON Schema its payloads are validated against.
     pub schema: SchemaSpec,
     /// Its mapping, run on a payload that passed the schema.
-    pub map: fn(&Value, &Context) -> Result<Mapped, Problem>,
+    pub map: fn(&dyn Payload, &Context) -> Result<Mapped, Problem>,
     /// Every JSON Pointer `map` reads, `*` standing for each index of an array; a pointer's
     /// value is kept whole. The fast path keeps only these (and `detected_by`) of a payload and
-    /// runs `map` on that: a pointer missing here makes the paths disagree, which the agreement
+    /// runs `map` on what it kept: a pointer missing here makes the paths disagree, which the agreement
     /// tests catch.
     pub reads: &'static [&'static str],
 }
@@ -152,7 +154,10 @@ impl Source {
     }
 
     /// The event a payload is held to when forced to this source.
-    pub(crate) fn event_for(self, payload: &Value) -> (&'static EventSpec, Option<FieldError>) {
+    pub(crate) fn event_for(
+        self,
+        payload: &dyn Payload,
+    ) -> (&'static EventSpec, Option<FieldError>) {
         match (self.0.detect)(payload) {
             Detection::Deletion(event) => (event, None),
             Detection::OtherEvent(error) => (&self.0.events[0], Some(error)),
@@ -160,7 +165,7 @@ impl Source {
         }
     }
 
-    pub(crate) fn detect(self, payload: &Value) -> Detection {
+    pub(crate) fn detect(self, payload: &dyn Payload) -> Detection {
         (self.0.detect)(payload)
     }
 }
@@ -224,25 +229,25 @@ pub enum Detection {
     NotThis,
 }
 
-/// Detection for sources that name their event in one top-level string field.
+/// Detection for sources that name their event in one top-level string field (at `pointer`).
 pub(crate) fn detect_by_event_field(
-    payload: &Value,
-    field: &str,
+    payload: &dyn Payload,
+    pointer: &'static str,
     events: &'static [EventSpec],
 ) -> Detection {
-    match payload.get(field).and_then(Value::as_str) {
+    match payload.str_at(pointer) {
         Some(name) => match events.iter().find(|e| e.name == name) {
             Some(event) => Detection::Deletion(event),
-            None => Detection::OtherEvent(not_a_deletion(field, events)),
+            None => Detection::OtherEvent(not_a_deletion(pointer, events)),
         },
         None => Detection::NotThis,
     }
 }
 
-/// The error of an event field that names no deletion event of `events`.
-pub(crate) fn not_a_deletion(field: &str, events: &[EventSpec]) -> FieldError {
+/// The error of an event field (at `pointer`) that names no deletion event of `events`.
+pub(crate) fn not_a_deletion(pointer: &'static str, events: &[EventSpec]) -> FieldError {
     FieldError::new(
-        format!("/{field}"),
+        pointer,
         "const",
         format!(
             "names an event other than {}; only deletions are converted",
@@ -284,10 +289,13 @@ fn id_problem(pointer: &str, error: crate::ids::IdError) -> Problem {
 }
 
 /// The id at `pointer`: `None` when absent or null; an error when it is not a usable id.
-pub(crate) fn optional_id(payload: &Value, pointer: &str) -> Result<Option<EntityId>, Problem> {
-    match crate::json::at(payload, pointer) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => EntityId::new(s)
+pub(crate) fn optional_id(
+    payload: &dyn Payload,
+    pointer: &str,
+) -> Result<Option<EntityId>, Problem> {
+    match payload.at(pointer) {
+        None | Some(Field::Null) => Ok(None),
+        Some(Field::String(s)) => EntityId::new(s)
             .map(Some)
             .map_err(|e| id_problem(pointer, e)),
         // The schemas type every field the mappings read; this is a defensive answer.
@@ -302,7 +310,7 @@ pub(crate) fn optional_id(payload: &Value, pointer: &str) -> Result<Option<Entit
 }
 
 /// The id at `pointer`, which must be there.
-pub(crate) fn required_id(payload: &Value, pointer: &str) -> Result<EntityId, Problem> {
+pub(crate) fn required_id(payload: &dyn Payload, pointer: &str) -> Result<EntityId, Problem> {
     optional_id(payload, pointer)?.ok_or_else(|| {
         Problem::at(
             ProblemKind::Unmappable,
@@ -317,7 +325,7 @@ pub(crate) fn required_id(payload: &Value, pointer: &str) -> Result<EntityId, Pr
 /// The first usable id among `pointers` (blank ones are skipped with a warning); a warning for
 /// each later candidate that names a different id.
 pub(crate) fn first_id(
-    payload: &Value,
+    payload: &dyn Payload,
     pointers: &[&str],
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<EntityId>, Problem> {
@@ -356,7 +364,7 @@ pub(crate) fn first_id(
 /// The clinic: the first usable id among `pointers`, else the context's clinic, else an
 /// `unmappable` problem naming every place tried.
 pub(crate) fn clinic_id(
-    payload: &Value,
+    payload: &dyn Payload,
     pointers: &[&str],
     ctx: &Context,
     warnings: &mut Vec<Warning>,

@@ -10,8 +10,6 @@
 //! Ids that should agree but do not are warnings (`id-mismatch`), not errors: WillSuite's own
 //! examples disagree on ids.
 
-use serde_json::Value;
-
 use super::{
     clinic_id, detect_by_event_field, required_id, schema, Detection, EventSpec, Mapped, Proof,
     SourceSpec,
@@ -21,6 +19,7 @@ use crate::context::Context;
 use crate::conversion::Warning;
 use crate::error::{Problem, ProblemKind};
 use crate::ids::EntityId;
+use crate::json::{Field, Payload};
 use crate::limits::MAX_ENTRIES;
 
 #[jsonschema::validator(path = "../../schemas/willsuite.schema.json")]
@@ -62,18 +61,16 @@ pub static SOURCE: SourceSpec = SourceSpec {
     detected_by: &["/webhook_type"],
 };
 
-fn detect(payload: &Value) -> Detection {
-    detect_by_event_field(payload, "webhook_type", SOURCE.events)
+fn detect(payload: &dyn Payload) -> Detection {
+    detect_by_event_field(payload, "/webhook_type", SOURCE.events)
 }
 
 /// The id at `pointer` if it is a usable id (for comparisons that only warn).
-fn comparable_id(payload: &Value, pointer: &str) -> Option<EntityId> {
-    crate::json::at(payload, pointer)
-        .and_then(Value::as_str)
-        .and_then(|s| EntityId::new(s).ok())
+fn comparable_id(payload: &dyn Payload, pointer: &str) -> Option<EntityId> {
+    payload.str_at(pointer).and_then(|s| EntityId::new(s).ok())
 }
 
-fn map_item(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+fn map_item(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_line_id = required_id(payload, "/invoice_item_data/id")?;
     let invoice_id = required_id(payload, "/invoice_item_data/case_invoice_id")?;
@@ -99,20 +96,20 @@ fn map_item(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
     })
 }
 
-fn map_invoice(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
+fn map_invoice(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/invoice_data/id")?;
-    let items = payload
-        .get("invoice_items_data")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
+    let items = match payload.at("/invoice_items_data") {
+        Some(Field::Array(len)) => len,
+        _ => 0,
+    };
     // The invoice's lines go with it: each counts against the entry limit.
-    if 1 + items.len() > MAX_ENTRIES {
+    if 1 + items > MAX_ENTRIES {
         return Err(Problem::at(
             ProblemKind::PayloadTooLarge,
             format!(
                 "The invoice has {} items; an invoice and its lines are at most {MAX_ENTRIES} entries.",
-                items.len()
+                items
             ),
             "/invoice_items_data",
             "maxItems",
@@ -120,7 +117,7 @@ fn map_invoice(payload: &Value, ctx: &Context) -> Result<Mapped, Problem> {
         ));
     }
     let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
-    for i in 0..items.len() {
+    for i in 0..items {
         let pointer = format!("/invoice_items_data/{i}/case_invoice_id");
         if comparable_id(payload, &pointer).is_none_or(|id| id != invoice_id) {
             warnings.push(Warning::new(
