@@ -903,6 +903,9 @@ impl<'a> Parser<'a> {
         // The required members seen, per candidate.
         let mut seen = [0u64; MAX_CANDIDATES];
         let mut kept = Vec::new();
+        // Where a value nobody reads goes: nothing is written to it, and it is dropped once
+        // here rather than once per member.
+        let mut unread = Kept::Null;
         self.members(|this, key| {
             let hash = key_hash(&key);
             let mut members = Cands::default();
@@ -918,11 +921,13 @@ impl<'a> Parser<'a> {
                 members.push(live, sub);
             }
             this.failed |= members.failed_at_start;
-            let member_reads = reads.and_then(|r| r.member(&key, hash));
-            let mut value = Kept::Null;
-            this.value(&members, member_reads, &mut value)?;
-            if member_reads.is_some() {
-                kept.push((key, value));
+            match reads.and_then(|r| r.member(&key, hash)) {
+                Some(read) => {
+                    let mut value = Kept::Null;
+                    this.value(&members, Some(read), &mut value)?;
+                    kept.push((key, value));
+                }
+                None => this.value(&members, None, &mut unread)?,
             }
             Some(())
         })?;
@@ -950,14 +955,17 @@ impl<'a> Parser<'a> {
         self.failed |= items.failed_at_start;
         let element_reads = reads.map(Read::element);
         let mut kept = Vec::new();
-        self.elements(|this| {
-            let mut value = Kept::Null;
-            this.value(&items, element_reads.flatten(), &mut value)?;
-            if element_reads.is_some() {
+        // As in `object`: the one place values nobody reads go.
+        let mut unread = Kept::Null;
+        self.elements(|this| match element_reads {
+            Some(read) => {
+                let mut value = Kept::Null;
+                this.value(&items, read, &mut value)?;
                 // An element nobody reads inside is still an element (null): the count holds.
                 kept.push(value);
+                Some(())
             }
-            Some(())
+            None => this.value(&items, None, &mut unread),
         })?;
         if element_reads.is_some() {
             *out = Kept::Array(kept);
@@ -1255,6 +1263,24 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_byte_of_a_name_counts_in_its_hash() {
+        // Names of one object that differ in one byte must not share a hash only because the
+        // hash skipped that byte (the slot tables would then need a larger shift, or fail).
+        for len in 0..=24 {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            let hash = key_hash_bytes(&name);
+            for at in 0..len {
+                let mut other = name.clone();
+                other[at] = b'_';
+                assert_ne!(key_hash_bytes(&other), hash, "{len} {at}");
+            }
+            let mut longer = name.clone();
+            longer.push(0);
+            assert_ne!(key_hash_bytes(&longer), hash, "{len}");
         }
     }
 

@@ -16,12 +16,17 @@ pub const fn key_hash_bytes(bytes: &[u8]) -> u64 {
         hash = (hash ^ u64::from_le_bytes(*word)).wrapping_mul(K).rotate_left(31);
         rest = tail;
     }
-    let mut last = 0u64;
-    let mut i = 0;
-    while i < rest.len() {
-        last |= (rest[i] as u64) << (8 * i);
-        i += 1;
-    }
+    // The last 0–7 bytes in at most two loads, which may overlap (the length is in the hash).
+    let n = rest.len();
+    let last = if n >= 4 {
+        let low = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as u64;
+        let high = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+        low | (high as u64) << 32
+    } else if n > 0 {
+        rest[0] as u64 | (rest[n / 2] as u64) << 8 | (rest[n - 1] as u64) << 16
+    } else {
+        0
+    };
     hash = (hash ^ last).wrapping_mul(K);
     hash ^ (hash >> 29)
 }
