@@ -273,9 +273,10 @@ fn uuid_v5_from(hasher: Sha1) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = Vec::with_capacity(2 * bytes.len());
-    for &b in bytes {
-        digits.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]);
+    let mut digits = vec![0u8; 2 * bytes.len()];
+    for (pair, &b) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
     }
     // ASCII digits: always UTF-8.
     String::from_utf8(digits).unwrap_or_default()

@@ -117,11 +117,21 @@ pub(crate) fn follow<'v, T: ?Sized>(
     let mut rest = pointer;
     while !rest.is_empty() {
         rest = rest.strip_prefix('/')?;
-        let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+        // One short loop finds the token's end and whether it is escaped (`contains` and
+        // `find` would each call `memchr`).
+        let mut end = 0;
+        let mut escaped = false;
+        for b in rest.bytes() {
+            match b {
+                b'/' => break,
+                b'~' => escaped = true,
+                _ => {}
+            }
+            end += 1;
+        }
         let (token, tail) = rest.split_at(end);
         rest = tail;
-        // (A short loop: `contains` would call `memchr`.)
-        node = if token.bytes().any(|b| b == b'~') {
+        node = if escaped {
             child(node, &token.replace("~1", "/").replace("~0", "~"))?
         } else {
             child(node, token)?
