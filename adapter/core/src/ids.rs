@@ -257,22 +257,25 @@ fn uuid_v5_from(hasher: Sha1) -> String {
     bytes.copy_from_slice(&digest[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x50;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let h = hex(&bytes);
-    let mut out = String::with_capacity(36);
-    for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32]
-        .into_iter()
-        .enumerate()
-    {
-        if i > 0 {
-            out.push('-');
+    // 8-4-4-4-12 hex digits, written in place.
+    let mut out = [b'-'; 36];
+    let mut at = 0;
+    for (i, b) in bytes.into_iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1;
         }
-        out.push_str(&h[range]);
+        out[at] = DIGITS[usize::from(b >> 4)];
+        out[at + 1] = DIGITS[usize::from(b & 0x0f)];
+        at += 2;
     }
-    out
+    // ASCII digits and hyphens: always UTF-8.
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
 
+/// Lowercase hex digits, by value.
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut digits = vec![0u8; 2 * bytes.len()];
     for (pair, &b) in digits.chunks_exact_mut(2).zip(bytes) {
         pair[0] = DIGITS[usize::from(b >> 4)];
