@@ -153,6 +153,41 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// A document whose names need escaping, and JSON Pointers into it (and past it), for the
+/// tests of every way of following a pointer.
+#[cfg(test)]
+pub(crate) const POINTER_TEST_DOCUMENT: &str =
+    r#"{"a":{"b":[10,{"c":true},null,"s"]},"":{"x":1},"a/b":2,"m~n":3,"01":4,"~1":5,"/":6}"#;
+
+/// See [`POINTER_TEST_DOCUMENT`].
+#[cfg(test)]
+pub(crate) const POINTER_TESTS: &[&str] = &[
+    "",
+    "/a",
+    "/a/b",
+    "/a/b/0",
+    "/a/b/1/c",
+    "/a/b/2",
+    "/a/b/3",
+    "/a/b/4",
+    "/a/b/01",
+    "/a/b/+1",
+    "/a/b/-1",
+    "/a/b/x",
+    "/",
+    "//x",
+    "/a~1b",
+    "/m~0n",
+    "/~01",
+    "/~1",
+    "/~2",
+    "/01",
+    "a",
+    "/a/b/1/c/d",
+    "/a/b/3/x",
+    "/zz",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,33 +209,8 @@ mod tests {
 
     #[test]
     fn at_finds_what_pointer_finds() {
-        let doc: Value = serde_json::from_str(
-            r#"{"a":{"b":[10,{"c":true}]},"":{"x":1},"a/b":2,"m~n":3,"01":4,"~1":5,"/":6}"#,
-        )
-        .unwrap();
-        for pointer in [
-            "",
-            "/a",
-            "/a/b",
-            "/a/b/0",
-            "/a/b/1/c",
-            "/a/b/2",
-            "/a/b/01",
-            "/a/b/+1",
-            "/a/b/-1",
-            "/a/b/x",
-            "/",
-            "//x",
-            "/a~1b",
-            "/m~0n",
-            "/~01",
-            "/~1",
-            "/~2",
-            "/01",
-            "a",
-            "/a/b/1/c/d",
-            "/zz",
-        ] {
+        let doc: Value = serde_json::from_str(POINTER_TEST_DOCUMENT).unwrap();
+        for pointer in POINTER_TESTS {
             assert_eq!(at(&doc, pointer), doc.pointer(pointer), "{pointer}");
         }
     }
