@@ -600,6 +600,13 @@ impl Cands {
         }
     }
 
+    /// No candidates, as [`Cands::default`], without clearing every entry.
+    #[inline]
+    fn clear(&mut self) {
+        self.len = 0;
+        self.failed_at_start = 0;
+    }
+
     fn iter(&self) -> impl Iterator<Item = (u64, &'static Check)> + '_ {
         let n = usize::from(self.len);
         self.slots[..n]
@@ -906,9 +913,12 @@ impl<'a> Parser<'a> {
         // Where a value nobody reads goes: nothing is written to it, and it is dropped once
         // here rather than once per member.
         let mut unread = Kept::Null;
+        // One member's candidates, refilled for each (what lies past `len` is never read, so
+        // it is not cleared).
+        let mut members = Cands::default();
         self.members(|this, key| {
             let hash = key_hash(&key);
-            let mut members = Cands::default();
+            members.clear();
             for (i, (slots, check)) in cands.iter().enumerate() {
                 let live = slots & !this.failed;
                 if live == 0 {
