@@ -217,19 +217,23 @@ impl Checks {
                     let bit = required
                         .iter()
                         .position(|r| r == name)
-                        .map_or(NOT_REQUIRED, |i| i as u8);
+                        .map_or(0, |i| 1u64 << i);
                     let hash = key_hash(name);
                     format!(
-                        "Prop {{ name: {name:?}, hash: {hash:#x}, sub: {sub}, required: {bit} }}"
+                        "Prop {{ name: {name:?}, hash: {hash:#x}, sub: {sub}, required: {bit:#x} }}"
                     )
                 })
                 .collect();
             let (shift, slots) = slot_table(&hashes);
+            // One bit per required name: a u64 holds them.
+            assert!(required.len() <= 64, "more than 64 required names");
+            let all_required = u64::MAX
+                .checked_shr(64 - required.len() as u32)
+                .unwrap_or(0);
             write!(
                 body,
-                "properties: &[{}], required: {}, shift: {shift}, slots: &{slots:?},",
+                "properties: &[{}], required: {all_required:#x}, shift: {shift}, slots: &{slots:?},",
                 entries.join(", "),
-                required.len()
             )
             .unwrap();
         }
@@ -263,6 +267,3 @@ fn slot_table(hashes: &[u64]) -> (u32, Vec<u8>) {
         len *= 2;
     }
 }
-
-/// `Prop::required` of a property that is not required.
-const NOT_REQUIRED: u8 = u8::MAX;

@@ -68,8 +68,8 @@ pub struct Check {
     pub max_length: Option<u32>,
     /// `properties`, with every `required` name, sorted by [`key_hash`].
     pub properties: &'static [Prop],
-    /// How many names are `required`.
-    pub required: u8,
+    /// The bits of all `required` names ([`Prop::required`]).
+    pub required: u64,
     /// `properties` by hash: slot `(hash >> shift) % slots.len()` holds the index plus one of
     /// the only property whose name can have that hash, or 0 (`build.rs` finds a shift and a
     /// power-of-two length without collisions).
@@ -107,22 +107,9 @@ impl Check {
         };
         match self.properties.get(usize::from(slot).wrapping_sub(1)) {
             Some(p) if p.hash == hash && same_name(p.name.as_bytes(), name.as_bytes()) => {
-                let bit = if p.required == Prop::NOT_REQUIRED {
-                    0
-                } else {
-                    1 << p.required
-                };
-                (p.sub, bit)
+                (p.sub, p.required)
             }
             _ => (self.additional, 0),
-        }
-    }
-
-    /// The bits of all `required` names.
-    fn all_required(&self) -> u64 {
-        match self.required {
-            0 => 0,
-            n => u64::MAX >> (64 - u32::from(n)),
         }
     }
 
@@ -160,13 +147,8 @@ pub struct Prop {
     pub hash: u64,
     /// Its subschema (`additionalProperties` for a name only `required` lists).
     pub sub: Sub,
-    /// Its position in `required`, or [`Prop::NOT_REQUIRED`].
-    pub required: u8,
-}
-
-impl Prop {
-    /// `required` of a member that is not required.
-    pub const NOT_REQUIRED: u8 = u8::MAX;
+    /// Its bit among the `required` names (`1 << position`), or 0 when it is not required.
+    pub required: u64,
 }
 
 /// A scalar of `enum` or `const`.
@@ -311,6 +293,7 @@ enum Read {
 }
 
 impl Read {
+    #[inline]
     fn member(self, name: &str, hash: u64) -> Option<Read> {
         let node = match self {
             Read::Whole => return Some(Read::Whole),
@@ -782,29 +765,38 @@ impl<'a> Parser<'a> {
             // Nobody checks or reads it.
             return self.skip();
         }
+        // Written only when kept: a value built and then dropped costs a call per value.
         let keep = reads.is_some();
-        let value = match self.next()? {
+        match self.next()? {
             b'{' => return self.object(cands, reads, out),
             b'[' => return self.array(cands, reads, out),
             b'"' => {
                 let s = self.string()?;
                 self.scalar(cands, STRING, Some(Literal::Str(&s)), Some(&s));
-                keep.then_some(Kept::String(s))
+                if keep {
+                    *out = Kept::String(s);
+                }
             }
             b't' => {
                 self.literal(b"rue")?;
                 self.scalar(cands, BOOLEAN, Some(Literal::Bool(true)), None);
-                keep.then_some(Kept::Bool(true))
+                if keep {
+                    *out = Kept::Bool(true);
+                }
             }
             b'f' => {
                 self.literal(b"alse")?;
                 self.scalar(cands, BOOLEAN, Some(Literal::Bool(false)), None);
-                keep.then_some(Kept::Bool(false))
+                if keep {
+                    *out = Kept::Bool(false);
+                }
             }
             b'n' => {
                 self.literal(b"ull")?;
                 self.scalar(cands, NULL, Some(Literal::Null), None);
-                keep.then_some(Kept::Null)
+                if keep {
+                    *out = Kept::Null;
+                }
             }
             b'-' | b'0'..=b'9' => {
                 self.at -= 1;
@@ -814,12 +806,11 @@ impl<'a> Parser<'a> {
                 let ty = if n.is_f64() { NUMBER } else { INTEGER };
                 // `enum` and `const` here hold no numbers.
                 self.scalar(cands, ty, None, None);
-                keep.then_some(Kept::Number(n))
+                if keep {
+                    *out = Kept::Number(n);
+                }
             }
             _ => return None,
-        };
-        if let Some(value) = value {
-            *out = value;
         }
         Some(())
     }
@@ -942,7 +933,7 @@ impl<'a> Parser<'a> {
             Some(())
         })?;
         for (i, (slots, check)) in cands.iter().enumerate() {
-            if seen[i] != check.all_required() {
+            if seen[i] != check.required {
                 self.failed |= slots;
             }
         }
@@ -1315,17 +1306,20 @@ mod tests {
                 continue;
             }
             seen.push(check);
+            let mut required = 0u64;
             for p in check.properties {
                 let (found, bit) = check.member(p.name, p.hash);
                 assert!(same_sub(found, p.sub), "{}", p.name);
-                let required = match p.required {
-                    Prop::NOT_REQUIRED => 0,
-                    n => 1u64 << n,
-                };
-                assert_eq!(bit, required, "{}", p.name);
+                assert_eq!(bit, p.required, "{}", p.name);
+                // Each required name has a bit of its own.
+                assert!(bit.count_ones() <= 1 && required & bit == 0, "{}", p.name);
+                required |= bit;
                 properties += 1;
                 todo.push(p.sub);
             }
+            // The bits of the required names are the check's, from the lowest up.
+            assert_eq!(required, check.required);
+            assert_eq!(required.count_ones(), 64 - required.leading_zeros());
             // Names it does not list (whatever slot their hash falls in) get
             // `additionalProperties`, and no `required` bit.
             for name in ["", "x", "not-a-member", "data ", "ID", "webhook_type_"] {
