@@ -666,10 +666,19 @@ impl<'a> Parser<'a> {
     fn white(&mut self) {
         let bytes = self.bytes();
         while let Some(&c) = bytes.get(self.at) {
-            if !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
-                break;
+            match c {
+                b'\n' => {
+                    self.at += 1;
+                    // A line's indentation: its spaces counted eight at a time.
+                    if let Some(chunk) = bytes.get(self.at..self.at + 8) {
+                        let other = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]))
+                            ^ (ONES * u64::from(b' '));
+                        self.at += (other.trailing_zeros() / 8) as usize;
+                    }
+                }
+                b' ' | b'\t' | b'\r' => self.at += 1,
+                _ => break,
             }
-            self.at += 1;
         }
     }
 
@@ -1208,6 +1217,26 @@ mod tests {
         // Invalid UTF-8, even in a string nobody reads.
         assert!(walk(b"{\"x\": \"\xff\"}").is_none());
         assert!(walk(b"{\"x\": \"\xc3\xa9\"}").is_some());
+    }
+
+    #[test]
+    fn indentation_of_any_width_is_white_space() {
+        for width in 0..20 {
+            for line in ["\n", "\r\n", "\n\t", "\n \t", " \n"] {
+                let indent = format!("{line}{}", " ".repeat(width));
+                let payload = format!(
+                    "{{{indent}\"webhook_type\":{indent}[{indent}1{indent},2]{indent}}}{indent}"
+                );
+                let expected: Value = serde_json::from_str(&payload).unwrap();
+                let walked = walk(payload.as_bytes()).map(|w| to_value(&w.value));
+                assert_eq!(walked, Some(expected), "{payload:?}");
+                // Anything else after the spaces is not white space.
+                for stray in ["\u{c}", "\u{0}", "x", "\u{a0}"] {
+                    let bad = format!("{{{indent}{stray}\"webhook_type\": 1}}");
+                    assert!(walk(bad.as_bytes()).is_none(), "{bad:?}");
+                }
+            }
+        }
     }
 
     #[test]
