@@ -19,6 +19,7 @@
 //! it; the agreement tests (`tests/fast_path.rs`, `fuzz/fuzz_targets/agree.rs`) hold it to that.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use serde_json::Number;
 
@@ -250,18 +251,34 @@ fn events() -> impl Iterator<Item = &'static EventSpec> {
     Source::ALL.iter().flat_map(|s| s.events().iter())
 }
 
+/// How many events there are: each has a bit of a `u64` in the walk.
+const EVENTS: usize = {
+    let mut n = 0;
+    let mut s = 0;
+    while s < Source::ALL.len() {
+        n += Source::ALL[s].spec().events.len();
+        s += 1;
+    }
+    n
+};
+const _: () = assert!(EVENTS <= 64, "a u64 holds the failed slots");
+
+/// The candidates at the root: every event's schema, its slot the event's position in
+/// [`events`]. Built once (the tables are `static`; pointer comparisons are not `const`).
+static ROOT: LazyLock<Cands> = LazyLock::new(|| {
+    let mut cands = Cands::default();
+    for (slot, event) in events().enumerate() {
+        cands.push(1 << slot, event.schema.compiled);
+    }
+    cands
+});
+
 /// The pass over `payload` (its byte-order mark already removed), or `None` when the slow path
 /// must decide: malformed JSON, nesting deeper than the limit, anything the pass cannot be
 /// sure `serde_json` reads the same way.
 #[doc(hidden)]
 pub fn walk(payload: &[u8]) -> Option<Walked<'_>> {
-    if events().count() > 64 {
-        return None;
-    }
-    let mut cands = Cands::default();
-    for (slot, event) in events().enumerate() {
-        cands.push(1 << slot, event.schema.compiled);
-    }
+    let cands: &Cands = &ROOT;
     // UTF-8 checked once for the whole payload (quick on ASCII), rather than string by string.
     let text = std::str::from_utf8(payload).ok()?;
     let mut parser = Parser {
@@ -271,7 +288,7 @@ pub fn walk(payload: &[u8]) -> Option<Walked<'_>> {
         depth: 0,
     };
     let mut value = Kept::Null;
-    parser.value(&cands, Some(Read::Node(0)), &mut value)?;
+    parser.value(cands, Some(Read::Node(0)), &mut value)?;
     parser.white();
     if parser.at != text.len() {
         return None;
@@ -1297,7 +1314,7 @@ mod tests {
     fn every_event_fits_among_the_candidates() {
         // Past MAX_CANDIDATES an event would always take the slow path: raise it.
         assert!(events().count() <= MAX_CANDIDATES);
-        assert!(events().count() <= 64, "a u64 holds the failed slots");
+        assert_eq!(events().count(), EVENTS);
     }
 
     #[test]
