@@ -279,8 +279,9 @@ static ROOT: LazyLock<Cands> = LazyLock::new(|| {
 #[doc(hidden)]
 pub fn walk(payload: &[u8]) -> Option<Walked<'_>> {
     let cands: &Cands = &ROOT;
-    // UTF-8 checked once for the whole payload (quick on ASCII), rather than string by string.
-    let text = std::str::from_utf8(payload).ok()?;
+    // UTF-8 checked once for the whole payload (with SIMD where the CPU has it), rather than
+    // string by string.
+    let text = simdutf8::basic::from_utf8(payload).ok()?;
     let mut parser = Parser {
         text,
         at: 0,
