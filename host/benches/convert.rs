@@ -39,27 +39,37 @@ fn batch_len(ns: f64) -> usize {
     (BATCH_NS / ns).ceil().max(1.0) as usize
 }
 
-/// Runs `f` repeatedly for about `budget`, timing each call; batches are runs of consecutive
-/// calls lasting about [`BATCH_NS`].
+/// Runs `f` repeatedly for about `budget`: for the first half each call is timed on its own
+/// (for the median call); for the second, batches of consecutive calls lasting about
+/// [`BATCH_NS`] are timed as a whole, as the peer times its own, so that no clock reading sits
+/// between the calls the mean is taken over.
 fn measure(budget: Duration, mut f: impl FnMut()) -> Timing {
     for _ in 0..50 {
         f(); // warm caches and allocators
     }
+    let half = budget / 2;
     let mut samples = Vec::new();
     let start = Instant::now();
     let mut last = Instant::now();
-    while start.elapsed() < budget || samples.len() < 100 {
+    while start.elapsed() < half || samples.len() < 100 {
         f();
         let now = Instant::now();
         samples.push((now - last).as_secs_f64() * 1e9);
         last = now;
     }
     let mean = samples.iter().sum::<f64>() / samples.len() as f64;
-    let batch = batch_len(mean).min(samples.len());
-    let best = samples
-        .chunks_exact(batch)
-        .map(|c| c.iter().sum::<f64>() / batch as f64)
-        .fold(f64::INFINITY, f64::min);
+    let batch = batch_len(mean);
+    let mut best = f64::INFINITY;
+    let start = Instant::now();
+    let mut batches = 0;
+    while start.elapsed() < half || batches < 3 {
+        let began = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        best = best.min(began.elapsed().as_secs_f64() * 1e9 / batch as f64);
+        batches += 1;
+    }
     samples.sort_by(f64::total_cmp);
     Timing {
         p50: samples[samples.len() / 2],
