@@ -311,7 +311,7 @@ enum Read {
 }
 
 impl Read {
-    #[inline]
+    #[inline(always)]
     fn member(self, name: &str, hash: u64) -> Option<Read> {
         let node = match self {
             Read::Whole => return Some(Read::Whole),
@@ -321,9 +321,15 @@ impl Read {
             return Some(Read::Whole);
         }
         if node.names & name_bit(hash) == 0 {
-            // Most members of an object are read by nobody: one test says so.
+            // Most members of an object are read by nobody: one test says so, in line.
             return None;
         }
+        Read::edge(node, name, hash)
+    }
+
+    /// The edge of `node` named `name`, if it has one.
+    #[inline(never)]
+    fn edge(node: &ReadNode, name: &str, hash: u64) -> Option<Read> {
         let edges = &READS.edges[usize::from(node.first_edge)..][..usize::from(node.edges)];
         // Names of one level may share a hash: look at each that does.
         let start = edges.partition_point(|e| e.hash < hash);
@@ -1308,6 +1314,23 @@ mod tests {
             let mut longer = name.clone();
             longer.push(0);
             assert_ne!(key_hash_bytes(&longer), hash, "{len}");
+        }
+    }
+
+    #[test]
+    fn names_are_the_same_only_when_every_byte_is() {
+        for len in 0..=40 {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_name(&name, &name.clone()), "{len}");
+            for at in 0..len {
+                let mut other = name.clone();
+                other[at] ^= 0x20;
+                assert!(!same_name(&name, &other), "{len} {at}");
+                assert!(!same_name(&other, &name), "{len} {at}");
+            }
+            let mut longer = name.clone();
+            longer.push(b'a');
+            assert!(!same_name(&name, &longer), "{len}");
         }
     }
 
