@@ -864,6 +864,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The candidates that accept a container of type bit `ty`; the rest fail.
+    #[inline(always)]
     fn container(&mut self, cands: &Cands, ty: u8) -> Cands {
         let mut kept = Cands::default();
         for (slots, check) in cands.iter() {
@@ -871,7 +872,11 @@ impl<'a> Parser<'a> {
             if check.types & ty == 0 || check.choices.is_some() {
                 self.failed |= slots;
             } else {
-                kept.keep(slots, check);
+                // `cands` holds each check once: so does what is kept of it.
+                let n = usize::from(kept.len);
+                kept.slots[n] = slots;
+                kept.checks[n] = check;
+                kept.len += 1;
             }
         }
         kept

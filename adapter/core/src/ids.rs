@@ -174,6 +174,11 @@ impl EntityId {
 
     /// Trims and checks an id.
     pub fn new(id: &str) -> Result<EntityId, IdError> {
+        Self::trimmed(id).map(|id| EntityId(id.to_owned()))
+    }
+
+    /// The id [`EntityId::new`] would make of `id`, without making it (to compare ids).
+    pub fn trimmed(id: &str) -> Result<&str, IdError> {
         let id = id.trim();
         if id.is_empty() {
             return Err(IdError::Empty);
@@ -182,7 +187,7 @@ impl EntityId {
         if id.len() > Self::MAX_LEN && id.chars().count() > Self::MAX_LEN {
             return Err(IdError::TooLong(Self::MAX_LEN));
         }
-        Ok(EntityId(id.to_owned()))
+        Ok(id)
     }
 }
 

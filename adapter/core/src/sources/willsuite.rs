@@ -66,8 +66,10 @@ fn detect(payload: &dyn Payload) -> Detection {
 }
 
 /// The id at `pointer` if it is a usable id (for comparisons that only warn).
-fn comparable_id(payload: &dyn Payload, pointer: &str) -> Option<EntityId> {
-    payload.str_at(pointer).and_then(|s| EntityId::new(s).ok())
+fn comparable_id<'p>(payload: &'p dyn Payload, pointer: &str) -> Option<&'p str> {
+    payload
+        .str_at(pointer)
+        .and_then(|s| EntityId::trimmed(s).ok())
 }
 
 fn map_item(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
@@ -75,7 +77,7 @@ fn map_item(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     let invoice_line_id = required_id(payload, "/invoice_item_data/id")?;
     let invoice_id = required_id(payload, "/invoice_item_data/case_invoice_id")?;
     let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
-    if comparable_id(payload, "/invoice_data/id").is_some_and(|id| id != invoice_id) {
+    if comparable_id(payload, "/invoice_data/id").is_some_and(|id| id != invoice_id.as_str()) {
         warnings.push(Warning::new(
             "/invoice_data/id",
             "id-mismatch",
@@ -119,7 +121,7 @@ fn map_invoice(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> 
     let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
     for i in 0..items {
         let pointer = format!("/invoice_items_data/{i}/case_invoice_id");
-        if comparable_id(payload, &pointer).is_none_or(|id| id != invoice_id) {
+        if comparable_id(payload, &pointer).is_none_or(|id| id != invoice_id.as_str()) {
             warnings.push(Warning::new(
                 pointer,
                 "id-mismatch",
