@@ -174,7 +174,16 @@ const fn same(a: &str, b: &str) -> bool {
 /// ([`crate::convert_slow`]): the payload is refused, or the fast path cannot tell.
 pub fn convert(payload: &[u8], ctx: &Context) -> Option<Conversion> {
     crate::check_size(payload, ctx).ok()?;
-    let walked = walk(crate::without_bom(payload))?;
+    let bytes = crate::without_bom(payload);
+    // A named source's payload is only ever held to that source's events' schemas: the walk
+    // checks no other.
+    let walked = match ctx.source {
+        Some(source) => {
+            let (slots, cands) = &SOURCE_ROOTS[Source::ALL.iter().position(|s| *s == source)?];
+            walk_against(bytes, cands, *slots)
+        }
+        None => walk(bytes),
+    }?;
     let validate = |event: &EventSpec| {
         if walked.passes(event) {
             Vec::new()
@@ -191,6 +200,9 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Option<Conversion> {
 pub struct Walked<'a> {
     /// Only what detection and the mappings read.
     pub value: Kept<'a>,
+    /// The slots of the events the payload was checked against.
+    checked: u64,
+    /// Those of them it fails.
     failed: u64,
 }
 
@@ -238,11 +250,11 @@ impl Payload for Kept<'_> {
 }
 
 impl Walked<'_> {
-    /// Whether the payload passes `event`'s schema.
+    /// Whether the payload passes `event`'s schema (`false` if it was not checked against it).
     pub fn passes(&self, event: &EventSpec) -> bool {
         events()
             .position(|e| std::ptr::eq(e, event))
-            .is_some_and(|slot| self.failed & (1 << slot) == 0)
+            .is_some_and(|slot| (self.checked & !self.failed) & (1 << slot) != 0)
     }
 }
 
@@ -265,20 +277,46 @@ const _: () = assert!(EVENTS <= 64, "a u64 holds the failed slots");
 
 /// The candidates at the root: every event's schema, its slot the event's position in
 /// [`events`]. Built once (the tables are `static`; pointer comparisons are not `const`).
-static ROOT: LazyLock<Cands> = LazyLock::new(|| {
+static ROOT: LazyLock<Cands> = LazyLock::new(|| candidates(ALL_EVENTS));
+
+/// For each source of [`Source::ALL`], the slots of its events and their candidates at the root.
+static SOURCE_ROOTS: LazyLock<Vec<(u64, Cands)>> = LazyLock::new(|| {
+    Source::ALL
+        .iter()
+        .map(|source| {
+            let slots = events()
+                .enumerate()
+                .filter(|(_, event)| source.events().iter().any(|e| std::ptr::eq(e, *event)))
+                .fold(0, |slots, (slot, _)| slots | 1 << slot);
+            (slots, candidates(slots))
+        })
+        .collect()
+});
+
+/// The slots of all events.
+const ALL_EVENTS: u64 = u64::MAX >> (64 - EVENTS);
+
+/// The candidates at the root for the events whose slots are `slots`.
+fn candidates(slots: u64) -> Cands {
     let mut cands = Cands::default();
     for (slot, event) in events().enumerate() {
-        cands.push(1 << slot, event.schema.compiled);
+        if slots & 1 << slot != 0 {
+            cands.push(1 << slot, event.schema.compiled);
+        }
     }
     cands
-});
+}
 
 /// The pass over `payload` (its byte-order mark already removed), or `None` when the slow path
 /// must decide: malformed JSON, nesting deeper than the limit, anything the pass cannot be
 /// sure `serde_json` reads the same way.
 #[doc(hidden)]
 pub fn walk(payload: &[u8]) -> Option<Walked<'_>> {
-    let cands: &Cands = &ROOT;
+    walk_against(payload, &ROOT, ALL_EVENTS)
+}
+
+/// [`walk`], checking only the events whose `slots` the `cands` are.
+fn walk_against<'a>(payload: &'a [u8], cands: &Cands, slots: u64) -> Option<Walked<'a>> {
     // UTF-8 checked once for the whole payload (with SIMD where the CPU has it), rather than
     // string by string.
     let text = simdutf8::basic::from_utf8(payload).ok()?;
@@ -296,6 +334,7 @@ pub fn walk(payload: &[u8]) -> Option<Walked<'_>> {
     }
     Some(Walked {
         value,
+        checked: slots,
         failed: parser.failed,
     })
 }
