@@ -1,6 +1,7 @@
 //! The fast path and the slow path agree on any bytes: whenever `fast::convert` converts a
 //! payload, `convert_slow` converts it to the very same conversion (and the same JSON bytes);
-//! and `convert` always answers exactly what the slow path answers, problems included.
+//! and `convert` always answers exactly what the slow path answers, problems included; and
+//! detection on the fast path answers what it answers on the whole `Value`.
 //!
 //! Structure comes from the seed corpus (the real sample payloads, which libFuzzer mutates with
 //! a dictionary of the schemas' names and values: `fuzz/dict.py`), and from respelling: when
@@ -10,7 +11,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tombstone_core::{convert, convert_slow, fast, Context, Conversion, Problem};
+use tombstone_core::{
+    convert, convert_slow, detect_event, detect_event_slow, fast, Context, Conversion, EventSpec,
+    Problem, Source,
+};
 
 fn printed(outcome: &Result<Conversion, Problem>) -> String {
     match outcome {
@@ -34,6 +38,13 @@ fn check(payload: &[u8], ctx: &Context) {
         }
     }
     assert_eq!(printed(&convert(payload, ctx)), printed(&slow));
+    // Detection (what the `auto` route asks before it converts) agrees too.
+    let named = |found: Option<(Source, &EventSpec)>| found.map(|(s, e)| (s.name(), e.name));
+    let slow_detection = named(detect_event_slow(payload));
+    if let Some(found) = fast::detect(payload) {
+        assert_eq!(named(found), slow_detection);
+    }
+    assert_eq!(named(detect_event(payload)), slow_detection);
 }
 
 fuzz_target!(|data: &[u8]| {

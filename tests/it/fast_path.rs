@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use serde_json::Value;
 use tombstone_core::{
-    convert, convert_slow, fast, Context, EntityId, IdempotencyKey, OrganizationId, Source,
-    Timestamp,
+    convert, convert_slow, detect_event, detect_event_slow, fast, Context, EntityId, EventSpec,
+    IdempotencyKey, OrganizationId, Source, Timestamp,
 };
 
 use crate::mutations::{mutated_sample, samples};
@@ -36,6 +36,13 @@ fn agree(payload: &[u8], ctx: &Context) -> Result<bool, TestCaseError> {
         prop_assert_eq!(conversion.to_json(), expected.to_json());
     }
     prop_assert_eq!(printed(&convert(payload, ctx)), printed(&slow));
+    // Detection (what the `auto` route asks before it converts) agrees too.
+    let named = |found: Option<(Source, &EventSpec)>| found.map(|(s, e)| (s.name(), e.name));
+    let slow_detection = named(detect_event_slow(payload));
+    if let Some(found) = fast::detect(payload) {
+        prop_assert_eq!(named(found), slow_detection);
+    }
+    prop_assert_eq!(named(detect_event(payload)), slow_detection);
     Ok(fast.is_some())
 }
 

@@ -195,6 +195,14 @@ pub fn convert(payload: &[u8], ctx: &Context) -> Option<Conversion> {
     crate::convert_value(payload, &walked.value, validate, ctx).ok()
 }
 
+/// The source and deletion event `payload` looks like ([`crate::detect_event`]), from a walk
+/// that checks no schema and keeps only what the sources read; `None` when the walk cannot
+/// tell (the slow path's detection answers).
+pub fn detect(payload: &[u8]) -> Option<Option<(Source, &'static EventSpec)>> {
+    let walked = walk_against(crate::without_bom(payload), &Cands::default(), 0)?;
+    Some(crate::detect_value(&walked.value).ok())
+}
+
 /// What one pass found: what it kept of the payload and which events' schemas it passes.
 #[doc(hidden)]
 pub struct Walked<'a> {

@@ -68,7 +68,17 @@ pub fn detect(payload: &[u8]) -> Option<Source> {
 
 /// The source and the deletion event a payload looks like (the event names the schema it is
 /// validated against), or `None` as for [`detect`].
+///
+/// It walks the payload once without checking it, keeping only what detection reads
+/// ([`fast::detect`]); what that walk cannot read is parsed whole ([`detect_event_slow`]).
 pub fn detect_event(payload: &[u8]) -> Option<(Source, &'static EventSpec)> {
+    fast::detect(payload).unwrap_or_else(|| detect_event_slow(payload))
+}
+
+/// [`detect_event`] on the whole parsed `Value`: what it answers, always (the agreement tests
+/// check it).
+#[doc(hidden)]
+pub fn detect_event_slow(payload: &[u8]) -> Option<(Source, &'static EventSpec)> {
     let value = parse(payload).ok()?;
     detect_value(&value).ok()
 }
