@@ -1387,6 +1387,31 @@ mod tests {
     }
 
     #[test]
+    fn a_walk_for_one_source_passes_no_other_sources_events() {
+        // Valid for Mercoa's schema and, checked, for none other: a named source's walk must
+        // not say it passes events it never checked.
+        let payload = include_bytes!(
+            "../../../tests/conformance/payloads/mercoa/00-doc-example-verbatim.json"
+        );
+        let all = walk(payload).unwrap();
+        let mercoa = Source::ALL[0];
+        assert_eq!(mercoa.name(), "mercoa");
+        let (slots, cands) = &SOURCE_ROOTS[0];
+        let named = walk_against(payload, cands, *slots).unwrap();
+        assert!(all.passes(&mercoa.events()[0]));
+        for event in events() {
+            let own = mercoa.events().iter().any(|e| std::ptr::eq(e, event));
+            assert_eq!(
+                named.passes(event),
+                own && all.passes(event),
+                "{}",
+                event.name
+            );
+        }
+        assert!(named.passes(&mercoa.events()[0]));
+    }
+
+    #[test]
     fn every_event_fits_among_the_candidates() {
         // Past MAX_CANDIDATES an event would always take the slow path: raise it.
         assert!(events().count() <= MAX_CANDIDATES);
