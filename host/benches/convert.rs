@@ -149,8 +149,16 @@ const PAYLOADS: [Payload; 3] = [
     },
 ];
 
-/// The peer's row, last.
-const PEER: usize = ROWS.len() - 1;
+// The rows, by what they measure (indices into `ROWS`).
+const PARSE: usize = 0;
+const NATIVE: usize = 1;
+const NAMED: usize = 2;
+const SLOW: usize = 3;
+const WHOLE_JOB: usize = 4;
+const WARM: usize = 5;
+const FRESH: usize = 6;
+const PEER: usize = 7;
+const _: () = assert!(PEER == ROWS.len() - 1, "one index per row, the peer's last");
 
 const ROWS: [&str; 8] = [
     "serde_json → Value (parse only)",
@@ -212,26 +220,26 @@ fn main() {
             .expect("valid context");
             let mut warm = plugin.instance().unwrap();
             let rows = &mut timings[p];
-            rows[0].push(measure(budget, || {
+            rows[PARSE].push(measure(budget, || {
                 black_box(serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).unwrap());
             }));
-            rows[1].push(measure(budget, || {
+            rows[NATIVE].push(measure(budget, || {
                 black_box(convert(black_box(&bytes), &ctx).unwrap());
             }));
-            rows[2].push(measure(budget, || {
+            rows[NAMED].push(measure(budget, || {
                 black_box(convert(black_box(&bytes), &named).unwrap());
             }));
-            rows[3].push(measure(budget, || {
+            rows[SLOW].push(measure(budget, || {
                 black_box(convert_slow(black_box(&bytes), &ctx).unwrap());
             }));
-            rows[4].push(measure(budget, || {
+            rows[WHOLE_JOB].push(measure(budget, || {
                 let ctx = context.parse().unwrap();
                 black_box(convert(black_box(&bytes), &ctx).unwrap().to_json());
             }));
-            rows[5].push(measure(budget, || {
+            rows[WARM].push(measure(budget, || {
                 black_box(warm.convert(black_box(&bytes), &context).unwrap().unwrap());
             }));
-            rows[6].push(measure(budget, || {
+            rows[FRESH].push(measure(budget, || {
                 black_box(
                     plugin
                         .convert(black_box(&bytes), &context)
@@ -240,7 +248,7 @@ fn main() {
                 );
             }));
             // About `budget` of the peer's own loop, after its warm-up.
-            let guess = rows[1].last().unwrap().best * 3.0;
+            let guess = rows[NATIVE].last().unwrap().best * 3.0;
             let iterations = (budget.as_secs_f64() * 1e9 / guess).clamp(2_000.0, 200_000.0);
             let ns = peer(
                 &peer_dir,
@@ -284,7 +292,14 @@ fn main() {
                 t.best / peer_mean
             );
         }
-        summary.push((payload.name, row(1), row(2), row(5), row(6), peer_mean));
+        summary.push((
+            payload.name,
+            row(NATIVE),
+            row(NAMED),
+            row(WARM),
+            row(FRESH),
+            peer_mean,
+        ));
     }
 
     println!("\nGoals (issue 11):\n");
@@ -301,7 +316,8 @@ fn main() {
             fresh.p50 / 1e3
         );
     }
-    let mercoa_fresh = summary[0].4.p50 / 1e3;
+    let (_, _, _, _, mercoa_fresh, _) = &summary[0];
+    let mercoa_fresh = mercoa_fresh.p50 / 1e3;
     println!(
         "- Mercoa, fresh instance per call: p50 {mercoa_fresh:.1} µs (goal ≤ 50 µs: {})",
         mark(mercoa_fresh <= 50.0)
