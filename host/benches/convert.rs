@@ -292,36 +292,19 @@ fn main() {
                 t.best / peer_mean
             );
         }
-        summary.push((
-            payload.name,
-            row(NATIVE),
-            row(NAMED),
-            row(WARM),
-            row(FRESH),
-            peer_mean,
-        ));
+        summary.push(Summary {
+            name: payload.name,
+            native: row(NATIVE),
+            named: row(NAMED),
+            whole_job: row(WHOLE_JOB),
+            warm: row(WARM),
+            fresh: row(FRESH),
+            peer: peer_mean,
+        });
     }
 
-    println!("\nGoals (issue 11):\n");
-    let mark = |ok: bool| if ok { "met" } else { "NOT met" };
-    for (name, native, named, warm, fresh, peer_mean) in &summary {
-        let to_peer = native.best / peer_mean;
-        let named_to_peer = named.best / peer_mean;
-        let warm_to_native = warm.best / native.best;
-        println!(
-            "- {name}: native ÷ peer = {to_peer:.2} detected, {named_to_peer:.2} source named (goal ≤ 0.33: {} detected, {} named); warm plugin ÷ native = {warm_to_native:.2} (goal ≤ 1.3: {}); fresh instance p50 = {:.1} µs",
-            mark(to_peer <= 1.0 / 3.0),
-            mark(named_to_peer <= 1.0 / 3.0),
-            mark(warm_to_native <= 1.3),
-            fresh.p50 / 1e3
-        );
-    }
-    let (_, _, _, _, mercoa_fresh, _) = &summary[0];
-    let mercoa_fresh = mercoa_fresh.p50 / 1e3;
-    println!(
-        "- Mercoa, fresh instance per call: p50 {mercoa_fresh:.1} µs (goal ≤ 50 µs: {})",
-        mark(mercoa_fresh <= 50.0)
-    );
+    // What a call costs at the boundary alone: a warm instance's call that does no work (one
+    // string in, none out). `convert` lowers more arguments and lifts more results than this.
     let instantiate = measure(budget, || {
         black_box(plugin.instance().unwrap());
     });
@@ -329,12 +312,53 @@ fn main() {
     let trivial = measure(budget, || {
         black_box(warm.schema("none").unwrap());
     });
+
+    println!("\nGoals (issue 11):\n");
+    let mark = |ok: bool| if ok { "met" } else { "NOT met" };
+    for s in &summary {
+        let to_peer = s.native.best / s.peer;
+        let named_to_peer = s.named.best / s.peer;
+        let warm_to_native = s.warm.best / s.native.best;
+        // Beyond the boundary (a trivial call), the guest does the plugin's whole job: context,
+        // conversion and the JSON its interface returns. How much slower than the same Rust
+        // natively it runs that job, and how much slower the goal lets it be; a guest exactly as
+        // fast as native code would reach `floor`.
+        let guest = (s.warm.best - trivial.best) / s.whole_job.best;
+        let allowed = (1.3 * s.native.best - trivial.best) / s.whole_job.best;
+        let floor = (trivial.best + s.whole_job.best) / s.native.best;
+        println!(
+            "- {}: native ÷ peer = {to_peer:.2} detected, {named_to_peer:.2} source named (goal ≤ 0.33: {} detected, {} named); warm plugin ÷ native = {warm_to_native:.2} (goal ≤ 1.3: {}; beyond a trivial call the guest takes {guest:.2}× the native whole job's time, the goal allows {allowed:.2}×; a guest as fast as native code: {floor:.2}); fresh instance p50 = {:.1} µs",
+            s.name,
+            mark(to_peer <= 1.0 / 3.0),
+            mark(named_to_peer <= 1.0 / 3.0),
+            mark(warm_to_native <= 1.3),
+            s.fresh.p50 / 1e3
+        );
+    }
+    let mercoa_fresh = summary[0].fresh.p50 / 1e3;
     println!(
-        "\ncomponent: {} ({} bytes, {} gzipped); instantiate only (fresh store + instance, no call): p50 {:.1} µs; a trivial call on a warm instance: p50 {:.2} µs",
+        "- Mercoa, fresh instance per call: p50 {mercoa_fresh:.1} µs (goal ≤ 50 µs: {})",
+        mark(mercoa_fresh <= 50.0)
+    );
+    println!(
+        "\ncomponent: {} ({} bytes, {} gzipped); instantiate only (fresh store + instance, no call): p50 {:.1} µs; a trivial call on a warm instance: p50 {:.2} µs, fastest batch {:.2} µs per call",
         component_path.display(),
         component.len(),
         gzipped,
         instantiate.p50 / 1e3,
-        trivial.p50 / 1e3
+        trivial.p50 / 1e3,
+        trivial.best / 1e3
     );
+}
+
+/// One payload's rows, for the goals.
+struct Summary {
+    name: &'static str,
+    native: Timing,
+    named: Timing,
+    whole_job: Timing,
+    warm: Timing,
+    fresh: Timing,
+    /// The peer's ns per call.
+    peer: f64,
 }
