@@ -1,7 +1,9 @@
 //! The fast path and the slow path agree on any bytes: whenever `fast::convert` converts a
 //! payload, `convert_slow` converts it to the very same conversion (and the same JSON bytes);
 //! and `convert` always answers exactly what the slow path answers, problems included; and
-//! detection on the fast path answers what it answers on the whole `Value`.
+//! detection on the fast path, whenever it answers, answers what detection on the whole `Value`
+//! answers (`tests/it/fast_path.rs` requires it to answer for every JSON payload of the table
+//! and every respelled sample).
 //!
 //! Structure comes from the seed corpus (the real sample payloads, which libFuzzer mutates with
 //! a dictionary of the schemas' names and values: `fuzz/dict.py`), and from respelling: when

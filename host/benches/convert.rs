@@ -218,6 +218,13 @@ fn main() {
             }
             .parse()
             .expect("valid context");
+            // The rows named "fast path" time the fast path, not its fallback.
+            assert!(
+                tombstone_core::fast::convert(&bytes, &ctx).is_some()
+                    && tombstone_core::fast::convert(&bytes, &named).is_some(),
+                "{}: the fast path does not take this example",
+                payload.name
+            );
             let mut warm = plugin.instance().unwrap();
             let rows = &mut timings[p];
             rows[PARSE].push(measure(budget, || {
