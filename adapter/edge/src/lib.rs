@@ -104,12 +104,21 @@ pub fn handle(
 
 /// Adds the request's summary ([`Event::Answered`]) to a response: its route's template, its
 /// status, its outcome and its task id. [`handle`] does it; a shell does it for an answer it
-/// gives itself (a body too large or too slow).
+/// gives itself (a body too large or too slow). Only a route that takes a deletion (ingestion,
+/// a dead letter's replay) answers `scheduled` or `duplicate` with a task id; reading a stored
+/// task is `ok`, although the task it shows says `scheduled`.
 pub fn summarize(path: &str, response: &mut Response) {
-    let route = Route::parse(path).map_or("-", |r| r.template()).to_owned();
-    let (outcome, task_id) = response.outcome();
-    response.events.push(Event::Answered {
+    let route = Route::parse(path);
+    let takes_deletions = matches!(
         route,
+        Some(Route::Canonical | Route::Webhook { .. } | Route::ReplayDeadLetter { .. })
+    );
+    let (outcome, task_id) = match response.outcome() {
+        (_, Some(_)) if !takes_deletions => ("ok".to_owned(), None),
+        answer => answer,
+    };
+    response.events.push(Event::Answered {
+        route: route.map_or("-", |r| r.template()).to_owned(),
         status: response.status,
         outcome,
         task_id,

@@ -60,6 +60,47 @@ fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() 
 }
 
 #[test]
+fn only_a_route_that_takes_a_deletion_reports_one() {
+    // The summaries the request log and the outcome counter read: the first delivery is
+    // `scheduled`, its retry `duplicate`, both with the task id; reading the stored task (whose
+    // document says `scheduled` too) is `ok`, so a dashboard never counts a read as a deletion.
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    let answered = |r: &tombstone_edge::Response| r.events.last().cloned().unwrap();
+    let first = canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0));
+    let task_id = first.body_json()["task_id"].as_str().unwrap().to_owned();
+    let again = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(1));
+    let read = get(&format!("/api/v1/tasks/{task_id}")).send(&kv, &cfg, later(2));
+    assert_eq!(read.body_json()["status"], "scheduled");
+    let summary = |route: &str, status: u16, outcome: &str, task_id: Option<&str>| {
+        tombstone_edge::Event::Answered {
+            route: route.into(),
+            status,
+            outcome: outcome.into(),
+            task_id: task_id.map(str::to_owned),
+        }
+    };
+    assert_eq!(
+        [answered(&first), answered(&again), answered(&read)],
+        [
+            summary(
+                "/api/v1/invoice-deletions",
+                202,
+                "scheduled",
+                Some(&task_id)
+            ),
+            summary(
+                "/api/v1/invoice-deletions",
+                202,
+                "duplicate",
+                Some(&task_id)
+            ),
+            summary("/api/v1/tasks/{task_id}", 200, "ok", None),
+        ]
+    );
+}
+
+#[test]
 fn another_body_with_the_same_key_is_refused_until_the_retention_ends() {
     let kv = TestStore::default();
     let cfg = config(&[("idempotency_retention_seconds", "3600")]);
