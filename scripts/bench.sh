@@ -6,7 +6,7 @@
 # The load test of the HTTP service is scripts/bench-serve.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rustup target add wasm32-wasip2 >/dev/null
+rustup target add wasm32-unknown-unknown wasm32-wasip2 >/dev/null
 cargo run --release --locked -p xtask -- plugin
 (cd tests/bench/ajv && npm ci --no-audit --no-fund --loglevel=error)
 cargo bench --locked -p tombstone-host --bench convert

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser playground's module into www/pkg/ (gitignored) and copies the bundled
 # examples into www/examples/ (gitignored): tombstone-web for wasm32-unknown-unknown with the
-# size-tuned `wasm-web` profile, wasm-bindgen's `--target web` glue (an ES module, no bundler), then
+# `wasm-web` profile (the `wasm` profile, `opt-level 3` and LTO, with symbols kept for wasm-bindgen), wasm-bindgen's `--target web` glue (an ES module, no bundler), then
 # wasm-opt. Prints the sizes the page loads. Run scripts/setup.sh first on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."

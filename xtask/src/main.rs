@@ -1,7 +1,7 @@
 //! Build steps of the tombstone workspace.
 //!
 //! - `cargo run --release -p xtask -- plugin`: builds `tombstone-plugin` for
-//!   `wasm32-unknown-unknown` (profile `wasm`: size-optimized, LTO) and wraps the core module into a component with no imports, at
+//!   `wasm32-unknown-unknown` (profile `wasm`: `opt-level 3`, LTO) and wraps the core module into a component with no imports, at
 //!   `target/wasm/tombstone_adapter.wasm`.
 //! - `cargo run --release -p xtask -- spin`: builds the Spin component (`tombstone-spin`,
 //!   `wasm32-wasip2`, profile `wasm`) and copies it to `target/wasm/tombstone_spin.wasm`.
