@@ -2,7 +2,7 @@
 //! `redis-server`, started here on a loopback port; `.ci/run` installs it), configured with
 //! Spin's runtime-config file as `spin up` would be.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -318,6 +318,29 @@ fn a_mixed_load_over_three_instances_survives_one_killed_and_restarted() {
         (scheduled.len()..=15).contains(&tasks),
         "{tasks} tasks for {} keys answered scheduled, of 15",
         scheduled.len()
+    );
+    // Every key was taken, but those whose claim the killed instance held when it died (at
+    // most the two keys in flight then: their retries get 409 until the claim window ends).
+    let taken: BTreeSet<&String> = answers
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(key, _)| key)
+        .collect();
+    assert!(
+        taken.len() >= 13,
+        "only {} of 15 keys were taken",
+        taken.len()
+    );
+    // The restarted instance serves: a new key is scheduled, a taken one is a duplicate.
+    let fresh = deliver(&listens[1], "mixed-after-restart").expect("an answer");
+    assert_eq!(
+        (fresh.status, fresh.json()["status"].clone()),
+        (202, Value::from("scheduled"))
+    );
+    let again = deliver(&listens[1], taken.first().unwrap()).expect("an answer");
+    assert_eq!(
+        (again.status, again.json()["status"].clone()),
+        (202, Value::from("duplicate"))
     );
 }
 
