@@ -439,9 +439,11 @@ mod tests {
         assert!(!e.to_string().contains("secret%%"));
         let e = Config::from_variables(vars(&[("schedule_delay_seconds", "2592001")])).unwrap_err();
         assert_eq!(e.variable, "schedule_delay_seconds");
+        assert!(!e.to_string().contains("2592001"), "{e}");
         let e = Config::from_variables(vars(&[("highlevel_rsa_public_key", "bm90IGEga2V5")]))
             .unwrap_err();
         assert_eq!(e.variable, "highlevel_rsa_public_key");
+        assert!(!e.to_string().contains("bm90IGEga2V5"), "{e}");
     }
 
     #[test]

@@ -175,12 +175,51 @@ mod tests {
 
     #[test]
     fn every_route_has_its_template_and_methods() {
-        let route = Route::parse("/api/v1/dead-letters/3").unwrap();
-        assert_eq!(route.template(), "/api/v1/dead-letters/{id}");
-        assert_eq!(route.methods(), ["GET", "DELETE"]);
-        assert_eq!(
-            Route::parse("/api/v1/webhooks/auto/x").unwrap().template(),
-            "/api/v1/webhooks/{source}/{organization_id}"
-        );
+        let cases: [(&str, &str, &[&str]); 12] = [
+            (
+                "/api/v1/invoice-deletions",
+                "/api/v1/invoice-deletions",
+                &["POST"],
+            ),
+            (
+                "/api/v1/webhooks/auto/x",
+                "/api/v1/webhooks/{source}/{organization_id}",
+                &["POST"],
+            ),
+            ("/api/v1/convert", "/api/v1/convert", &["POST"]),
+            ("/api/v1/tasks/ab", "/api/v1/tasks/{task_id}", &["GET"]),
+            ("/api/v1/dead-letters", "/api/v1/dead-letters", &["GET"]),
+            (
+                "/api/v1/dead-letters/3",
+                "/api/v1/dead-letters/{id}",
+                &["GET", "DELETE"],
+            ),
+            (
+                "/api/v1/dead-letters/3/replay",
+                "/api/v1/dead-letters/{id}/replay",
+                &["POST"],
+            ),
+            (
+                "/api/v1/maintenance/expire",
+                "/api/v1/maintenance/expire",
+                &["POST"],
+            ),
+            ("/healthz", "/healthz", &["GET"]),
+            ("/schemas/mercoa.json", "/schemas/{name}.json", &["GET"]),
+            ("/openapi.json", "/openapi.json", &["GET"]),
+            (
+                "/api/v1/webhooks/mercoa/acme",
+                "/api/v1/webhooks/{source}/{organization_id}",
+                &["POST"],
+            ),
+        ];
+        for (path, template, methods) in cases {
+            let route = Route::parse(path).unwrap_or_else(|| panic!("{path}"));
+            assert_eq!(route.template(), template, "{path}");
+            assert_eq!(route.methods(), methods, "{path}");
+        }
+        for (template, _) in ROUTES {
+            assert!(cases.iter().any(|c| c.1 == template), "{template} untested");
+        }
     }
 }

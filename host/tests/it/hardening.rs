@@ -84,15 +84,18 @@ fn every_body_is_bounded_before_it_is_buffered_and_the_next_request_is_served() 
         );
         assert!(took < Duration::from_secs(5), "chunked {path}: {took:?}");
     }
-    // Dripping bodies: a few bytes now and then, past body_timeout_ms.
-    for chunked in [false, true] {
+    // Dripping bodies: a few bytes now and then, past body_timeout_ms, on every route.
+    for ((method, path, _), chunked) in routes
+        .into_iter()
+        .flat_map(|route| [(route, false), (route, true)])
+    {
         let framing = if chunked {
             "Transfer-Encoding: chunked".to_owned()
         } else {
             "Content-Length: 1000".to_owned()
         };
         let (reply, took) = server.stream(
-            &head("POST", "/api/v1/invoice-deletions", &server, &framing),
+            &head(method, path, &server, &framing),
             1000,
             10,
             Duration::from_millis(200),
@@ -101,18 +104,19 @@ fn every_body_is_bounded_before_it_is_buffered_and_the_next_request_is_served() 
         assert_eq!(
             reply.problem(),
             (408, "request-timeout".into(), "".into()),
-            "chunked: {chunked}"
+            "{method} {path} chunked: {chunked}"
         );
         assert!(
             took >= Duration::from_millis(900) && took < Duration::from_secs(4),
-            "{took:?}"
+            "{method} {path} chunked: {chunked}: {took:?}"
         );
     }
     let peak = server.peak_rss_kib();
     let growth = peak.saturating_sub(rss_before);
     println!(
         "bodies: RSS {rss_before} KiB before, {peak} KiB at the peak (+{growth} KiB) over 10 \
-         bodies of 50 MiB and 2 dripping ones"
+         bodies of 50 MiB and {} dripping ones",
+        routes.len() * 2
     );
     assert!(growth < RSS_GROWTH_BOUND_KIB, "RSS grew by {growth} KiB");
     // The server is still itself.
