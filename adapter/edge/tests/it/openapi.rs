@@ -54,7 +54,7 @@ fn each_source_route_takes_its_schemas_and_answers_its_status() {
         let body = op["requestBody"]["content"]["application/json"]["schema"].to_string();
         for event in source.events() {
             assert!(
-                body.contains(&format!("#/components/schemas/{}", event.schema.name)),
+                body.contains(&format!("\"#/components/schemas/{}\"", event.schema.name)),
                 "{body}"
             );
             assert!(doc["components"]["schemas"][event.schema.name].is_object());
@@ -110,18 +110,53 @@ fn every_check_on() -> Result<tombstone_edge::config::Config, tombstone_edge::co
     ])
 }
 
-/// `operationId` → `security` of a document.
+/// `operationId` → `security` of a document (an `operationId` used twice fails).
 fn security_of(doc: &Value) -> std::collections::BTreeMap<String, Value> {
     let mut out = std::collections::BTreeMap::new();
     for item in doc["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
-            out.insert(
-                op["operationId"].as_str().unwrap().to_owned(),
-                op["security"].clone(),
+            let id = op["operationId"].as_str().unwrap().to_owned();
+            assert!(
+                out.insert(id.clone(), op["security"].clone()).is_none(),
+                "{id} twice"
             );
         }
     }
     out
+}
+
+/// The 15 operations: the admin ones (behind `X-API-Key` once keys are set), one webhook
+/// route per provider and the detecting one, and the open ones.
+const ADMIN: [&str; 7] = [
+    "invoice_deletions",
+    "task",
+    "dead_letters",
+    "dead_letter",
+    "delete_dead_letter",
+    "replay_dead_letter",
+    "expire",
+];
+const OPEN: [&str; 4] = ["convert", "health", "schema", "openapi"];
+
+/// The whole expected map: `webhooks` gives each webhook operation's requirement.
+fn expected_security(
+    api_key: bool,
+    webhooks: [(&str, Value); 4],
+) -> std::collections::BTreeMap<String, Value> {
+    let admin = if api_key {
+        serde_json::json!([{"ApiKey": []}])
+    } else {
+        serde_json::json!([])
+    };
+    ADMIN
+        .iter()
+        .map(|op| (op.to_string(), admin.clone()))
+        .chain(
+            OPEN.iter()
+                .map(|op| (op.to_string(), serde_json::json!([]))),
+        )
+        .chain(webhooks.into_iter().map(|(op, s)| (op.to_owned(), s)))
+        .collect()
 }
 
 #[test]
@@ -130,48 +165,63 @@ fn the_served_document_requires_exactly_the_checks_the_configuration_turns_on() 
     let open = get("/openapi.json")
         .send(&kv, &config(&[]), at(T0))
         .body_json();
-    for (operation, security) in security_of(&open) {
-        assert_eq!(
-            security,
-            serde_json::json!([]),
-            "{operation} requires nothing when nothing is configured"
-        );
-    }
+    // Nothing configured: nothing required, of all 15 operations.
+    assert_eq!(
+        security_of(&open),
+        expected_security(
+            false,
+            [
+                "webhook_mercoa",
+                "webhook_willsuite",
+                "webhook_highlevel",
+                "webhook_auto"
+            ]
+            .map(|op| (op, serde_json::json!([])))
+        )
+    );
 
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let some = config(&[("api_keys", "k1"), ("mercoa_webhook_secret", secret)]);
     let doc = get("/openapi.json").send(&kv, &some, at(T0)).body_json();
-    let security = security_of(&doc);
-    let api_key = serde_json::json!([{"ApiKey": []}]);
-    for operation in [
-        "invoice_deletions",
-        "task",
-        "dead_letters",
-        "dead_letter",
-        "delete_dead_letter",
-        "replay_dead_letter",
-        "expire",
-    ] {
-        assert_eq!(security[operation], api_key, "{operation}");
-    }
+    let none = serde_json::json!([]);
     assert_eq!(
-        security["webhook_mercoa"],
-        serde_json::json!([{"StandardWebhooks": []}])
+        security_of(&doc),
+        expected_security(
+            true,
+            [
+                (
+                    "webhook_mercoa",
+                    serde_json::json!([{"StandardWebhooks": []}])
+                ),
+                ("webhook_willsuite", none.clone()),
+                ("webhook_highlevel", none.clone()),
+                // A WillSuite payload on the detecting route needs no proof, so the route
+                // needs none.
+                ("webhook_auto", none.clone()),
+            ]
+        )
     );
-    assert_eq!(security["webhook_willsuite"], serde_json::json!([]));
-    // A WillSuite payload on the detecting route needs no proof, so the route needs none.
-    assert_eq!(security["webhook_auto"], serde_json::json!([]));
-    for operation in ["convert", "health", "schema", "openapi"] {
-        assert_eq!(security[operation], serde_json::json!([]), "{operation}");
-    }
 
-    let all = security_of(&document());
+    let highlevel = serde_json::json!([{"StandardWebhooks": []}, {"HighLevelSignature": []}, {"HighLevelLegacySignature": []}]);
     assert_eq!(
-        all["webhook_highlevel"],
-        serde_json::json!([{"StandardWebhooks": []}, {"HighLevelSignature": []}, {"HighLevelLegacySignature": []}])
-    );
-    assert_eq!(
-        all["webhook_auto"],
-        serde_json::json!([{"StandardWebhooks": []}, {"HighLevelSignature": []}, {"HighLevelLegacySignature": []}, {"ApiKey": []}])
+        security_of(&document()),
+        expected_security(
+            true,
+            [
+                (
+                    "webhook_mercoa",
+                    serde_json::json!([{"StandardWebhooks": []}])
+                ),
+                (
+                    "webhook_willsuite",
+                    serde_json::json!([{"StandardWebhooks": []}])
+                ),
+                ("webhook_highlevel", highlevel),
+                (
+                    "webhook_auto",
+                    serde_json::json!([{"StandardWebhooks": []}, {"HighLevelSignature": []}, {"HighLevelLegacySignature": []}, {"ApiKey": []}])
+                ),
+            ]
+        )
     );
 }

@@ -117,6 +117,13 @@ fn every_route_answers_with_its_success_status_and_duplicates_come_from_upstream
             "",
             200,
         ),
+        // The detecting route answers with the detected provider's status.
+        (
+            "auto",
+            "highlevel/05-webhook-minimal-identifiers-only.json",
+            "",
+            200,
+        ),
     ];
     for (source, file, query, status) in cases {
         let body = payload(file);
@@ -328,12 +335,17 @@ fn a_relay_misconfiguration_names_the_variable_and_keeps_the_delivery() {
         assert!(!error.to_string().contains("pw"), "never echoes a value");
         let r = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &Err(error), at(T0));
         assert_eq!(r.status, 503);
+        let answered = format!("{} {:?}", String::from_utf8_lossy(&r.body), r.events);
+        assert!(!answered.contains("pw"), "never echoes a value: {answered}");
     }
     assert!(upstream.sent.borrow().is_empty(), "nothing was sent");
     let letters = get("/api/v1/dead-letters")
         .send(&kv, &config(&[]), at(T0))
         .body_json();
     assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 5);
+    for letter in letters["dead_letters"].as_array().unwrap() {
+        assert!(!letter["reason"].to_string().contains("pw"), "{letter}");
+    }
     assert!(letters["dead_letters"][0]["reason"]
         .as_str()
         .unwrap()

@@ -248,13 +248,25 @@ fn accepted_deletions_leave_their_tasks_only_and_old_tasks_expire_when_asked() {
         let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{n}","clinic_id":"c"}}]}}"#);
         let key = format!("k-{}", n % 10);
         let org = format!("org-{}", n / 10);
-        // Every deletion three times: the first schedules, the others are duplicates.
+        // Every deletion three times: the first schedules, the others are duplicates, which
+        // write nothing.
+        let mut writes = kv.writes.get();
         for retry in 0..3 {
             let r = post("/api/v1/invoice-deletions", body.as_bytes())
                 .header("Idempotency-Key", &key)
                 .header("X-Organization-Id", &org)
                 .send(&kv, &cfg, later(n * 10 + retry));
-            assert_eq!(r.status, 202);
+            let expected = if retry == 0 { "scheduled" } else { "duplicate" };
+            assert_eq!(
+                (r.status, r.body_json()["status"].clone()),
+                (202, json!(expected)),
+                "deletion {n}, send {retry}"
+            );
+            if retry == 0 {
+                writes = kv.writes.get();
+            } else {
+                assert_eq!(kv.writes.get(), writes, "a duplicate of deletion {n} wrote");
+            }
         }
         tasks.push(format!(
             "task/{}",
@@ -352,6 +364,16 @@ fn a_misconfigured_variable_is_a_503_with_a_dead_letter_and_never_echoes_the_val
         .as_str()
         .unwrap()
         .contains("mercoa_webhook_secret"));
+    // Nor anything an operator reads: the letter listed or read whole, the events logged.
+    let letter = get("/api/v1/dead-letters/1").send(&kv, &config(&[]), at(T0));
+    assert_eq!(letter.status, 200);
+    for text in [
+        letters.to_string(),
+        letter.body_json()["reason"].to_string(),
+        format!("{:?}", r.events),
+    ] {
+        assert!(!text.contains("not-base64"), "{text}");
+    }
 }
 
 #[test]
