@@ -91,6 +91,12 @@ pub struct DeadLetter {
     /// What the last replay got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reason: Option<String>,
+    /// Kept before its sender could be checked (a variable was unusable, so the API keys and
+    /// the secrets could not be read): a replay then proves the sender with the letter's own
+    /// headers only — its signature, never the operator's API key — so a request nobody
+    /// authenticated cannot be scheduled by replaying it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sender_unchecked: bool,
 }
 
 impl DeadLetter {
@@ -167,6 +173,7 @@ pub(crate) fn keep(
             attempts: 0,
             last_attempt_at: None,
             last_reason: None,
+            sender_unchecked: matches!(failure, Failure::Config(_)),
         };
         ctx.store.put(&DeadLetterKey(id), &letter).map(|()| id)
     });
@@ -316,7 +323,12 @@ pub(crate) fn replay(
     };
     let body = letter.body_bytes();
     let mut headers = letter.headers.clone();
-    if let Some(key) = req.header(API_KEY_HEADER) {
+    // The operator's key stands in for the sender's, which no letter keeps, only when the
+    // sender was checked before the letter was kept.
+    if let Some(key) = req
+        .header(API_KEY_HEADER)
+        .filter(|_| !letter.sender_unchecked)
+    {
         headers.push((API_KEY_HEADER.to_owned(), key.to_owned()));
     }
     let replayed = Request {

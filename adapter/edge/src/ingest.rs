@@ -87,11 +87,21 @@ fn canonical(
     received_at: Timestamp,
     now: Timestamp,
 ) -> Result<Response, Failure> {
-    let config = config.as_ref().map_err(|e| Failure::Config(e.clone()))?;
-    let checked = check_api_key(req, &config.api_keys)
-        .and_then(|()| check_content_type(req))
-        .and_then(|()| check_size(req, MAX_CANONICAL_BODY_BYTES, "canonical body"));
-    if let Err(p) = checked {
+    let body_checks = || {
+        check_content_type(req)
+            .and_then(|()| check_size(req, MAX_CANONICAL_BODY_BYTES, "canonical body"))
+    };
+    let config = match config {
+        Ok(config) => config,
+        // A request that could never be delivered is refused rather than kept.
+        Err(e) => {
+            return body_checks().map_or_else(
+                |p| Ok(Response::problem(&p)),
+                |()| Err(Failure::Config(e.clone())),
+            )
+        }
+    };
+    if let Err(p) = check_api_key(req, &config.api_keys).and_then(|()| body_checks()) {
         return Ok(Response::problem(&p));
     }
     let raw = RawContext {
@@ -146,12 +156,12 @@ fn webhook(
             ))
         }
     };
-    let config = config.as_ref().map_err(|e| Failure::Config(e.clone()))?;
     if let Err(p) = check_content_type(req)
         .and_then(|()| check_size(req, MAX_SOURCE_BODY_BYTES, "webhook body"))
     {
         return Ok(Response::problem(&p));
     }
+    let config = config.as_ref().map_err(|e| Failure::Config(e.clone()))?;
     // The proof a delivery needs depends on its source, so `auto` detects first. A body no
     // source recognises needs none: it is refused as unknown-format below, and nothing is kept.
     let source = forced.or_else(|| tombstone_core::detect(req.body));

@@ -575,6 +575,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
         "attempts": {"type": "integer", "minimum": 0},
         "last_attempt_at": {"type": "string", "format": "date-time"},
         "last_reason": {"type": "string"},
+        "sender_unchecked": {"type": "boolean", "description": "Kept before its sender could be checked (a variable was unusable): a replay proves the sender with the letter's own headers only, never with the operator's API key."},
     });
     schemas.insert(
         "DeadLetterSummary".into(),

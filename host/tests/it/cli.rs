@@ -113,9 +113,12 @@ fn invalid_samples_are_rejected_with_problem_json_and_exit_1() {
 /// bytes the native core gives, on both engines.
 #[test]
 fn the_conformance_table_through_the_cli_on_both_engines() {
-    let native = the_table_through_the_cli("native");
-    let wasm = the_table_through_the_cli("wasm");
-    assert_eq!(native, wasm, "both engines ran the same cases");
+    for engine in ["native", "wasm"] {
+        // All but the few cases whose context the flags cannot express (no organization, no
+        // received-at, a source the CLI refuses as a usage error).
+        let ran = the_table_through_the_cli(engine);
+        assert!(ran >= 190, "{engine}: only {ran} cases ran");
+    }
 }
 
 /// Runs the table through `tombstone convert --engine <engine>`; how many cases ran.
@@ -233,9 +236,14 @@ fn received_at_defaults_to_now_in_utc() {
     let received = v["received_at"].as_str().unwrap();
     let parsed = tombstone_core::Timestamp::parse(received).unwrap();
     assert!(received.ends_with('Z'));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    // The moment of the run: not a fixed default (the command ran within the last minute).
     assert!(
-        parsed.unix_seconds() > 1_767_225_600,
-        "after 2026-01-01: {received}"
+        (now - 60..=now).contains(&parsed.unix_seconds()),
+        "{received} is not now ({now})"
     );
     assert_eq!(v["scheduled_for"], v["received_at"]);
 }
@@ -324,10 +332,32 @@ fn pretty_output_keeps_the_wire_order_and_the_content() {
     let mut args = base.to_vec();
     args.insert(1, "--pretty");
     let pretty = tombstone(&args);
-    assert_eq!(stdout_json(&compact), stdout_json(&pretty));
-    assert!(String::from_utf8(pretty.stdout)
-        .unwrap()
-        .starts_with("{\n  \"source\": \"highlevel\",\n  \"request\""));
+    assert_eq!(compact.status.code(), Some(0));
+    let pretty = String::from_utf8(pretty.stdout).unwrap();
+    assert!(pretty.starts_with("{\n  \"source\": \"highlevel\",\n  \"request\""));
+    // Without the white space between tokens, the very bytes of the compact document: the
+    // same members, in the same order, with the same values.
+    assert_eq!(
+        without_white_space(&pretty),
+        String::from_utf8(compact.stdout).unwrap().trim_end()
+    );
+}
+
+/// JSON text without the white space between its tokens (strings kept as they are).
+fn without_white_space(json: &str) -> String {
+    let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+    for c in json.chars() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[test]
@@ -362,6 +392,12 @@ fn the_plugin_is_compiled_once_and_a_broken_compilation_is_replaced() {
         .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
         .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
+    // The next run loads it: the compiled file is not written again.
+    let modified = || std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
+    let compiled_at = modified();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(run().stdout, first.stdout);
+    assert_eq!(modified(), compiled_at, "the plugin was compiled again");
     // A damaged compilation is not trusted: the next run compiles again, and answers the same.
     std::fs::write(&kept[0], b"not a compiled component").unwrap();
     let second = run();

@@ -367,3 +367,75 @@ fn a_failed_claim_removal_is_reported() {
         r.events
     );
 }
+
+#[test]
+fn a_letter_kept_before_its_sender_was_checked_is_never_replayed_with_the_operators_key() {
+    // API keys are set, but another variable is unusable, so no variable can be read: a
+    // canonical request without a key cannot be checked, and is kept (503).
+    let kv = TestStore::default();
+    let broken = config(&[("api_keys", "k1"), ("schedule_delay_seconds", "2592001")]);
+    assert!(broken.is_err());
+    let forged = canonical(CANONICAL, "k-forged").send(&kv, &broken, at(T0));
+    assert_eq!(forged.status, 503, "{forged:?}");
+    // A request that could never be delivered is refused as it would be, and nothing is kept.
+    let plain = Call {
+        headers: vec![("Content-Type".into(), "text/plain".into())],
+        ..canonical(CANONICAL, "k-plain")
+    }
+    .send(&kv, &broken, at(T0));
+    assert_eq!(plain.status, 415);
+    let fixed = config(&[("api_keys", "k1")]);
+    let letters = get("/api/v1/dead-letters")
+        .header("X-API-Key", "k1")
+        .send(&kv, &fixed, later(60))
+        .body_json();
+    assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
+    // The operator replays it with their own key: the letter is proved by its own headers
+    // only, has no key, and is refused; nothing is scheduled, and the letter stays.
+    let r = post(&replay(1), b"")
+        .header("X-API-Key", "k1")
+        .send(&kv, &fixed, later(60));
+    assert_eq!(problem_type(&r), "unauthorized", "{r:?}");
+    assert!(
+        kv.keys().iter().all(|k| !k.starts_with("task/")),
+        "{:?}",
+        kv.keys()
+    );
+    let letter = get("/api/v1/dead-letters/1")
+        .header("X-API-Key", "k1")
+        .send(&kv, &fixed, later(61))
+        .body_json();
+    assert_eq!(letter["sender_unchecked"], true);
+    assert_eq!(letter["attempts"], 1);
+    // The sender's own retry, with its key, is what delivers it.
+    let retry = canonical(CANONICAL, "k-forged")
+        .header("X-API-Key", "k1")
+        .send(&kv, &fixed, later(62));
+    assert_eq!(retry.status, 202);
+}
+
+#[test]
+fn a_letter_kept_after_its_sender_was_checked_replays_with_the_operators_key() {
+    // A store failure after the key was checked: the operator's key stands in for the
+    // sender's, which no letter keeps.
+    let cfg = config(&[("api_keys", "k1")]);
+    let kv = TestStore {
+        fail_prefix: Some("task/"),
+        ..TestStore::default()
+    };
+    let r = canonical(CANONICAL, "k-1")
+        .header("X-API-Key", "k1")
+        .send(&kv, &cfg, at(T0));
+    assert_eq!(r.status, 503);
+    let kv = TestStore {
+        inner: kv.inner,
+        ..TestStore::default()
+    };
+    let r = post(&replay(1), b"")
+        .header("X-API-Key", "k1")
+        .send(&kv, &cfg, later(60));
+    assert_eq!(
+        (r.status, r.body_json()["status"].clone()),
+        (202, json!("scheduled"))
+    );
+}
