@@ -68,7 +68,8 @@ pub struct IdempotencyRecord {
     /// Which claim this record won: 0 the first time, one more each time the key is reused
     /// after its record expired.
     pub generation: u64,
-    /// Unix seconds after which the record is no longer honoured (`received_at` + retention).
+    /// Unix seconds after which the record is no longer honoured: retention after the delivery
+    /// was scheduled (its `received_at`; for a replayed dead letter, the replay).
     pub expires_at: i64,
 }
 

@@ -6,7 +6,8 @@
 //!
 //! - the claim of a delivery whose instance died while holding it: removed once its minute and
 //!   the next have passed (it no longer blocks anything then);
-//! - tasks older than `task_retention_seconds`, when that is set (default: kept forever).
+//! - tasks older than `task_retention_seconds`, when that is set (default: kept forever), and
+//!   whose idempotency record has expired.
 //!
 //! It lists every key of the store (Spin's `get-keys`), which is heavy on a large store: call it
 //! rarely (hourly, daily).
@@ -55,19 +56,24 @@ fn run(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Result<Expired, StoreE
         let Some(retention) = config.task_retention_seconds else {
             continue;
         };
-        let task = if let Some(id) = TaskKey::parse(&key) {
-            store.get(&TaskKey(&id))?
+        let (task, current) = if let Some(id) = TaskKey::parse(&key) {
+            (store.get(&TaskKey(&id))?, true)
         } else if let Some((id, generation)) = ArchivedTaskKey::parse(&key) {
-            store.get(&ArchivedTaskKey {
+            let archived = ArchivedTaskKey {
                 task: &id,
                 generation,
-            })?
+            };
+            (store.get(&archived)?, false)
         } else {
             continue;
         };
         if let Some(task) = task {
             let received = task.record.response.received_at.unix_seconds();
-            if received + i64::from(retention) <= now.unix_seconds() {
+            // A current task holds its key's idempotency record: while that is live (a
+            // replayed dead letter's runs from the replay, not from received_at), removing the
+            // task would let the next delivery of the same deletion schedule it again.
+            let live = current && task.record.is_live(now.unix_seconds());
+            if received + i64::from(retention) <= now.unix_seconds() && !live {
                 store.remove_key(&key)?;
                 expired.tasks_removed += 1;
             }

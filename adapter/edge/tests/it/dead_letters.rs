@@ -439,3 +439,34 @@ fn a_letter_kept_after_its_sender_was_checked_replays_with_the_operators_key() {
         (202, json!("scheduled"))
     );
 }
+
+#[test]
+fn a_late_replays_task_stays_while_its_key_is_honoured() {
+    // Both retentions a day. A delivery fails at T0; the operator replays it 20 hours later,
+    // which honours its key for a day from the replay.
+    let cfg = config(&[
+        ("idempotency_retention_seconds", "86400"),
+        ("task_retention_seconds", "86400"),
+    ]);
+    let kv = failing_store();
+    assert_eq!(
+        canonical(CANONICAL, "k-1").send(&kv, &cfg, at(T0)).status,
+        503
+    );
+    let kv = healthy(kv);
+    let replayed = post(&replay(1), b"").send(&kv, &cfg, later(20 * 3600));
+    assert_eq!(replayed.body_json()["status"], "scheduled", "{replayed:?}");
+    // A day after received_at the task is past its retention, but its key is still honoured:
+    // it stays, and the provider's late resend is a duplicate, not a second scheduling.
+    let expire = |at: i64| {
+        post("/api/v1/maintenance/expire", b"")
+            .send(&kv, &cfg, later(at))
+            .body_json()["tasks_removed"]
+            .clone()
+    };
+    assert_eq!(expire(24 * 3600 + 1), 0);
+    let resend = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(30 * 3600));
+    assert_eq!(resend.body_json()["status"], "duplicate", "{resend:?}");
+    // Once the key is no longer honoured, the task goes.
+    assert_eq!(expire(44 * 3600), 1);
+}
