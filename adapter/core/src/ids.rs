@@ -74,6 +74,26 @@ impl IdempotencyKey {
     /// Longest key accepted, in characters.
     pub const MAX_LEN: usize = 36;
 
+    /// The key as an `Idempotency-Key` header value that [`IdempotencyKey::parse_header`]
+    /// reads back as this very key: bare, or as an RFC 8941 quoted string when bare it would
+    /// read as another (it starts with `"`; a key has no white space).
+    pub fn header_value(&self) -> std::borrow::Cow<'_, str> {
+        let key = self.as_str();
+        if !key.starts_with('"') {
+            return key.into();
+        }
+        let mut quoted = String::with_capacity(key.len() + 4);
+        quoted.push('"');
+        for c in key.chars() {
+            if matches!(c, '"' | '\\') {
+                quoted.push('\\');
+            }
+            quoted.push(c);
+        }
+        quoted.push('"');
+        quoted.into()
+    }
+
     /// Parses a header value: the bare key, or the key as an RFC 8941 quoted string (`"abc"`),
     /// whose quotes are not part of the key. Surrounding white space (OWS) is ignored.
     pub fn parse_header(value: &str) -> Result<IdempotencyKey, IdError> {
@@ -313,6 +333,22 @@ mod tests {
             task("acme-vet", "a"),
             "213a2970896a520fbdc8baef026abc1c51866ccac85b7599cae454f89bc4748a"
         );
+    }
+
+    #[test]
+    fn a_keys_header_value_reads_back_as_the_same_key() {
+        for header in ["abc", r#""a\"b""#, r#""\"k\"""#, r#""\"""#, r#""\\""#] {
+            let key = IdempotencyKey::parse_header(header).unwrap();
+            let value = key.header_value();
+            assert_eq!(
+                IdempotencyKey::parse_header(&value).unwrap(),
+                key,
+                "{header} → {value}"
+            );
+        }
+        // A key that reads the same bare is sent bare.
+        let plain = IdempotencyKey::parse_header(r#""a\"b""#).unwrap();
+        assert_eq!(plain.header_value(), r#"a"b"#);
     }
 
     #[test]

@@ -56,7 +56,7 @@ const SERVICE_VARIABLES: [Variable; 9] = [
         "idempotency_retention_seconds",
         "86400",
         false,
-        "how long an organization + key is remembered (default 86400 = 24 h)",
+        "how long an organization + key is remembered (default 86400 = 24 h; at least 1)",
     ),
     Variable::fixed(
         "task_retention_seconds",
@@ -341,6 +341,13 @@ impl Config {
                 }
             }
         }
+        // A key remembered for no time at all would make every retry a new deletion.
+        if config.retention_seconds == 0 {
+            return Err(ConfigError {
+                variable: "idempotency_retention_seconds",
+                message: "must be a whole number of seconds from 1 to 31622400".into(),
+            });
+        }
         config.body_timeout_ms = number("body_timeout_ms", DEFAULT_BODY_TIMEOUT_MS, 600_000)?;
         if var("task_retention_seconds").is_some() {
             let retention = number("task_retention_seconds", 0, u32::MAX)?;
@@ -429,6 +436,15 @@ mod tests {
         assert!(c.api_keys.is_empty());
         assert!(c.webhook_secrets.is_empty());
         assert!(c.signing_keys.is_empty());
+    }
+
+    #[test]
+    fn a_key_is_remembered_for_at_least_a_second() {
+        let e =
+            Config::from_variables(vars(&[("idempotency_retention_seconds", "0")])).unwrap_err();
+        assert_eq!(e.variable, "idempotency_retention_seconds");
+        let c = Config::from_variables(vars(&[("idempotency_retention_seconds", "1")])).unwrap();
+        assert_eq!(c.retention_seconds, 1);
     }
 
     #[test]

@@ -39,8 +39,18 @@ impl Request<'_> {
     }
 }
 
-/// Decodes `%XX` escapes and `+`; `None` when the result is not UTF-8 or an escape is broken.
+/// Decodes a query's name or value: `%XX` escapes, and `+` as a space (form encoding); `None`
+/// when the result is not UTF-8 or an escape is broken.
 pub fn percent_decode(s: &str) -> Option<String> {
+    decode(s, true)
+}
+
+/// Decodes a path segment: `%XX` escapes only (in a path, `+` is itself).
+pub fn percent_decode_segment(s: &str) -> Option<String> {
+    decode(s, false)
+}
+
+fn decode(s: &str, plus_is_space: bool) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -51,7 +61,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 3;
             }
-            b'+' => {
+            b'+' if plus_is_space => {
                 out.push(b' ');
                 i += 1;
             }
@@ -131,7 +141,8 @@ impl Response {
     }
 
     /// What the answer was: `scheduled` or `duplicate` (with the task id) for a deletion, the
-    /// problem's kind for a problem document, `ok` otherwise.
+    /// problem's kind for a problem document, `http-<status>` for another refusal (an
+    /// upstream's, relayed as it came), `ok` otherwise.
     pub fn outcome(&self) -> (String, Option<String>) {
         let is = |t: &str| {
             self.header("content-type")
@@ -153,6 +164,9 @@ impl Response {
                 return (status.to_owned(), Some(task_id.to_owned()));
             }
         }
+        if self.status >= 400 {
+            return (format!("http-{}", self.status), None);
+        }
         ("ok".to_owned(), None)
     }
 
@@ -165,6 +179,30 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_never_an_ok_outcome() {
+        let json = |status, content_type: &str, body: &str| {
+            Response::bytes(status, content_type, body.as_bytes().to_vec()).outcome()
+        };
+        let problem = r#"{"type":"urn:tombstone:problem:validation"}"#;
+        assert_eq!(
+            json(422, "application/problem+json", problem).0,
+            "validation"
+        );
+        // An upstream's refusal, relayed with its own content type.
+        assert_eq!(
+            json(422, "application/json", r#"{"error":"x"}"#).0,
+            "http-422"
+        );
+        assert_eq!(json(400, "text/plain", "no").0, "http-400");
+        let scheduled = r#"{"status":"scheduled","task_id":"t"}"#;
+        assert_eq!(
+            json(202, "application/json", scheduled),
+            ("scheduled".to_owned(), Some("t".to_owned()))
+        );
+        assert_eq!(json(200, "application/json", "{}").0, "ok");
+    }
 
     #[test]
     fn query_parameters_are_percent_decoded() {
@@ -184,6 +222,8 @@ mod tests {
         assert_eq!(req.query_param("missing"), None);
         assert_eq!(req.header("x-organization-id"), Some("acme"));
         assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("a+b%2B").as_deref(), Some("a b+"));
+        assert_eq!(percent_decode_segment("a+b%2B").as_deref(), Some("a+b+"));
         assert_eq!(percent_decode("%ff"), None);
     }
 }

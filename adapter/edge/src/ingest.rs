@@ -10,7 +10,7 @@ use tombstone_core::{Problem, ProblemKind, RawContext, Source, Timestamp};
 
 use crate::auth::check_api_key;
 use crate::config::{Config, ConfigError};
-use crate::http::{percent_decode, Request, Response};
+use crate::http::{percent_decode_segment, Request, Response};
 use crate::relay::RelayFailure;
 use crate::routes::Route;
 use crate::store::StoreError;
@@ -148,7 +148,7 @@ fn webhook(
             }
         },
     };
-    let organization = match percent_decode(organization) {
+    let organization = match percent_decode_segment(organization) {
         Some(o) if !o.is_empty() && !o.contains('/') => o,
         _ => {
             return Ok(not_found(

@@ -82,7 +82,8 @@ pub fn request(upstream: &UpstreamConfig, conversion: &Conversion) -> UpstreamRe
         ("content-length".to_owned(), body.len().to_string()),
         (
             "idempotency-key".to_owned(),
-            conversion.idempotency_key.to_string(),
+            // Quoted when bare it would read as another key (it starts with a quote).
+            conversion.idempotency_key.header_value().into_owned(),
         ),
         (
             "x-organization-id".to_owned(),
