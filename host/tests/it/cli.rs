@@ -30,6 +30,7 @@ fn payloads(dir: &str) -> Vec<PathBuf> {
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    assert!(!files.is_empty(), "no payloads in {dir}");
     files
 }
 

@@ -20,9 +20,13 @@ fn every_variable_the_service_reads_is_declared_with_a_default_and_passed_to_the
     for variable in &variables {
         let name = &variable.name;
         // Spin variable names: lowercase letters, digits and underscores, starting with a letter.
-        assert!(name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        assert!(
+            name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{name}"
+        );
         let v = declared
             .get(*name)
             .unwrap_or_else(|| panic!("{name} is not declared"));
@@ -143,6 +147,11 @@ fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
                 .and_then(|v| v["default"].as_str())
                 .map(str::to_owned)
         });
+        assert_eq!(
+            allowed.len(),
+            tombstone_host::serve::outbound::ALLOWED_OUTBOUND_HOSTS.len(),
+            "every entry resolves to an origin: {allowed:?}"
+        );
         assert!(
             allowed.iter().all(|o| o.host.ends_with(".invalid")),
             "{allowed:?}"
