@@ -248,13 +248,19 @@ impl Reply {
             .unwrap()
             .parse()
             .unwrap();
-        let headers: BTreeMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
+        let mut headers = BTreeMap::new();
+        for (name, value) in lines.filter_map(|l| l.split_once(':')) {
+            let name = name.trim().to_ascii_lowercase();
+            // A header the server sent twice would hide behind the map: no test may pass on it.
+            let twice = headers.insert(name.clone(), value.trim().to_owned());
+            assert!(twice.is_none(), "{name} twice in {head}");
+        }
         let mut body = raw[split + 4..].to_vec();
         if headers.get("transfer-encoding").map(String::as_str) == Some("chunked") {
             body = dechunk(&body);
+        } else if let Some(length) = headers.get("content-length") {
+            // A truncated body is not an answer.
+            assert_eq!(Ok(body.len()), length.parse::<usize>(), "{head}");
         }
         Reply {
             status,
