@@ -155,6 +155,8 @@ test('every shared sample, pasted with its context, shows what the table expects
   for (const { file, c } of samples) {
     await t.test(file, async () => {
       const text = readFileSync(join(conformance, file), 'utf8');
+      // Cleared first, so that an announcement left by the previous sample cannot pass for this one.
+      await page.$eval('#announce', (el) => { el.textContent = ''; });
       const shown = await enter(page, c.context, text);
       assert.deepStrictEqual(shown, c.expect, `${c.name}: the output JSON`);
       assert.equal(await page.textContent('#announce'), await page.textContent('#status'), 'the outcome is announced');
