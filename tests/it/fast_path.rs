@@ -206,3 +206,26 @@ proptest! {
         agree(&bytes, &ctx)?;
     }
 }
+
+#[test]
+fn respelling_ends_whatever_the_choices() {
+    // A cycle of choices that asks for a decoy object before every member named "decoy" (a
+    // decoy check, a decoy kind, the name's five characters: seven choices a level), and so
+    // before the member of every decoy object, used to nest decoys without end: a stack
+    // overflow, now and then, in the proptests. Every alignment of that cycle must end in JSON.
+    let value = serde_json::json!({"decoy": {"b": ["c", null]}});
+    let cycle = [10u8, 3, 1, 1, 1, 1, 1];
+    let mut decoyed = 0;
+    for rotation in 0..cycle.len() {
+        let mut i = rotation;
+        let bytes = tombstone_tests::respell(&value, &mut || {
+            i += 1;
+            cycle[i % cycle.len()]
+        });
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let parsed: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap();
+        assert_eq!(parsed, value, "rotation {rotation}: {text}");
+        decoyed += usize::from(text.contains("\"decoy\""));
+    }
+    assert!(decoyed > 0, "no alignment wrote a decoy object");
+}

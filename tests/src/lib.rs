@@ -187,11 +187,13 @@ pub fn respell(value: &Value, choose: &mut impl FnMut() -> u8) -> Vec<u8> {
     if choose() % 16 == 0 {
         out.push('\u{feff}');
     }
-    write_respelled(value, choose, &mut out);
+    write_respelled(value, choose, &mut out, true);
     out.into_bytes()
 }
 
-fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut String) {
+/// `decoys`: whether an object's members may be preceded by decoys. A decoy's own members get
+/// none, so that a cycle of choices cannot nest decoys without end.
+fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut String, decoys: bool) {
     let space = |choose: &mut dyn FnMut() -> u8, out: &mut String| match choose() % 8 {
         0 => out.push(' '),
         1 => out.push_str("\n\t "),
@@ -212,7 +214,7 @@ fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut Str
                     out.push(',');
                 }
                 space(choose, out);
-                write_respelled(item, choose, out);
+                write_respelled(item, choose, out, decoys);
             }
             out.push(']');
         }
@@ -221,7 +223,7 @@ fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut Str
             let mut first = true;
             for (name, member) in map {
                 // A decoy first: the same name with another value, which the real one overrides.
-                if choose() % 10 == 0 {
+                if decoys && choose() % 10 == 0 {
                     let decoy = match choose() % 4 {
                         0 => Value::Null,
                         1 => Value::from(12),
@@ -233,7 +235,7 @@ fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut Str
                     }
                     write_string(name, choose, out);
                     out.push(':');
-                    write_respelled(&decoy, choose, out);
+                    write_respelled(&decoy, choose, out, false);
                     first = false;
                 }
                 if !first {
@@ -243,7 +245,7 @@ fn write_respelled(value: &Value, choose: &mut impl FnMut() -> u8, out: &mut Str
                 write_string(name, choose, out);
                 space(choose, out);
                 out.push(':');
-                write_respelled(member, choose, out);
+                write_respelled(member, choose, out, decoys);
                 first = false;
             }
             out.push('}');
