@@ -92,6 +92,10 @@ struct ServeArgs {
     /// The request log on stderr: one JSON object per line, or text.
     #[arg(long, value_enum, default_value_t = LogFormatArg::Json)]
     log_format: LogFormatArg,
+    /// How often relay mode's dispatcher attempts the queued deliveries that are due, with no
+    /// request arriving, in milliseconds (0: only after requests, as on Spin).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    dispatch_every_ms: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -152,6 +156,8 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
         www,
         fail_writes_to: args.fail_writes_to,
         metrics_listen: args.metrics_listen,
+        dispatch_every: (args.dispatch_every_ms > 0)
+            .then(|| std::time::Duration::from_millis(args.dispatch_every_ms)),
     })
     .map_err(|e| format!("{e:#}"))?;
     Ok(Outcome::Output(String::new()))

@@ -94,6 +94,9 @@ pub enum DeletionStatus {
     Scheduled,
     /// Same organization, key and body as an earlier delivery: its answer, replayed.
     Duplicate,
+    /// Relay mode: stored durably by the edge, which delivers it to the canonical deletion API
+    /// in the background, without the sender's help (`GET /api/v1/deliveries/{task_id}`).
+    Queued,
     /// Reserved.
     Completed,
     /// Reserved.

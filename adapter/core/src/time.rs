@@ -56,6 +56,24 @@ impl Timestamp {
         )
     }
 
+    /// This instant plus `millis` milliseconds (printed to the millisecond at least), or `None`
+    /// past year 9999.
+    pub fn plus_millis(self, millis: u64) -> Option<Timestamp> {
+        let total = u64::from(self.nanos) + (millis % 1000) * 1_000_000;
+        let seconds = i64::try_from(millis / 1000 + total / 1_000_000_000).ok()?;
+        Timestamp::from_unix(
+            self.seconds.checked_add(seconds)?,
+            (total % 1_000_000_000) as u32,
+            self.fraction_digits.max(3),
+        )
+    }
+
+    /// Milliseconds from `earlier` to this instant (negative when `earlier` is later).
+    pub fn millis_since(self, earlier: Timestamp) -> i64 {
+        (self.seconds - earlier.seconds) * 1000
+            + (i64::from(self.nanos) - i64::from(earlier.nanos)) / 1_000_000
+    }
+
     /// Parses an RFC 3339 date-time (`T` or `t`, `Z`/`z` or a numeric offset) into UTC.
     pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
         let b = s.as_bytes();

@@ -10,6 +10,8 @@ use tombstone_core::signature::WebhookSecret;
 use tombstone_core::sources::Proof;
 use tombstone_core::Source;
 
+use crate::delivery::policy::{CircuitConfig, RetrySchedule};
+
 /// A Spin variable the service reads. `spin.toml` declares each one with this default (a test
 /// checks), and `tombstone serve` starts from the same defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +47,7 @@ impl Variable {
 pub const UNSET_UPSTREAM_ORIGIN: &str = "https://upstream.invalid";
 
 /// The variables the service reads that are no source's.
-const SERVICE_VARIABLES: [Variable; 9] = [
+const SERVICE_VARIABLES: [Variable; 13] = [
     Variable::fixed(
         "schedule_delay_seconds",
         "0",
@@ -99,6 +101,30 @@ const SERVICE_VARIABLES: [Variable; 9] = [
         "10000",
         false,
         "how long one relayed request may take, connect to last byte (default 10000, at most 60000)",
+    ),
+    Variable::fixed(
+        "retry_schedule_seconds",
+        RetrySchedule::STANDARD,
+        false,
+        "relay mode: the delays before each attempt of a delivery, comma-separated seconds, jittered by 20 % (default: Standard Webhooks' schedule; the first is the attempt while the sender waits)",
+    ),
+    Variable::fixed(
+        "dead_letter_retention_seconds",
+        "1209600",
+        false,
+        "relay mode: how long a dead letter (a delivery given up) is kept before maintenance removes it (default 14 days)",
+    ),
+    Variable::fixed(
+        "circuit_failure_threshold",
+        "5",
+        false,
+        "relay mode: failed attempts in a row after which deliveries are queued without an attempt (default 5)",
+    ),
+    Variable::fixed(
+        "circuit_open_seconds",
+        "10",
+        false,
+        "relay mode: how long the circuit stays open before one attempt probes the upstream (default 10)",
     ),
 ];
 
@@ -178,7 +204,12 @@ pub struct Config {
     pub body_timeout_ms: u32,
     /// Where accepted deletions are relayed; `None`: store mode.
     pub upstream: Option<UpstreamConfig>,
+    /// How long a dead letter is kept, in seconds.
+    pub dead_letter_retention_seconds: u32,
 }
+
+/// `dead_letter_retention_seconds` when unset: 14 days.
+pub const DEFAULT_DEAD_LETTER_RETENTION_SECONDS: u32 = 14 * 24 * 60 * 60;
 
 /// `body_timeout_ms` when unset or unusable.
 pub const DEFAULT_BODY_TIMEOUT_MS: u32 = 10_000;
@@ -192,6 +223,10 @@ pub struct UpstreamConfig {
     pub authorization: Option<String>,
     /// The budget of one relayed request, in milliseconds.
     pub timeout_ms: u32,
+    /// When a delivery is attempted.
+    pub schedule: RetrySchedule,
+    /// When deliveries are queued without an attempt.
+    pub circuit: CircuitConfig,
 }
 
 /// `scheme://host:port` of an `http` or `https` URL, with the scheme's default port filled in.
@@ -362,6 +397,11 @@ impl Config {
             config.task_retention_seconds = Some(retention);
         }
         config.upstream = upstream(&var, &number)?;
+        config.dead_letter_retention_seconds = number(
+            "dead_letter_retention_seconds",
+            DEFAULT_DEAD_LETTER_RETENTION_SECONDS,
+            366 * 24 * 60 * 60,
+        )?;
         Ok(config)
     }
 
@@ -404,10 +444,30 @@ fn upstream(
             ),
         });
     }
+    let schedule = match var("retry_schedule_seconds") {
+        None => RetrySchedule::standard(),
+        Some(text) => RetrySchedule::parse(&text).map_err(|e| ConfigError {
+            variable: "retry_schedule_seconds",
+            message: e.to_string(),
+        })?,
+    };
+    let positive = |name: &'static str, default: u32, max: u32| match number(name, default, max)? {
+        0 => Err(ConfigError {
+            variable: name,
+            message: format!("must be a whole number from 1 to {max}"),
+        }),
+        n => Ok(n),
+    };
+    let circuit = CircuitConfig {
+        failure_threshold: positive("circuit_failure_threshold", 5, 1_000)?,
+        open_seconds: positive("circuit_open_seconds", 10, 3_600)?,
+    };
     Ok(Some(UpstreamConfig {
         url,
         authorization: var("upstream_authorization").map(|a| a.trim().to_owned()),
         timeout_ms,
+        schedule,
+        circuit,
     }))
 }
 

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dead_letters::DeadLetterId;
+use tombstone_core::Timestamp;
+
+use crate::delivery::model::{AttemptOutcome, DeadReason, DeliveryState};
+use crate::delivery::policy::CircuitPhase;
 
 /// Prefix of an event's line on stderr: `tombstone-event {"event":"…",…}`.
 pub const EVENT_LINE_PREFIX: &str = "tombstone-event ";
@@ -28,34 +31,75 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_id: Option<String>,
     },
-    /// A delivery could not be processed and was kept as a dead letter.
-    DeadLetterKept {
-        /// The letter's id.
-        id: DeadLetterId,
-        /// What failed.
-        reason: String,
+    /// A deletion was taken over from its sender (relay mode), to be attempted at
+    /// `next_attempt_at`.
+    DeliveryQueued {
+        /// Its task id.
+        task_id: String,
+        /// When it is attempted.
+        next_attempt_at: Timestamp,
     },
-    /// A delivery could not be processed, nor kept: only the sender's retry still has it.
-    DeadLetterLost {
-        /// What failed first.
-        reason: String,
-        /// Why it could not be kept.
-        error: String,
+    /// One attempt to deliver a deletion upstream: one line per attempt.
+    DeliveryAttempted {
+        /// Its task id.
+        task_id: String,
+        /// Which attempt (1: the first).
+        attempt: u32,
+        /// What it got.
+        outcome: AttemptOutcome,
+        /// The upstream's status, when it answered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Where the delivery is now (none: a verdict relayed to its sender, nothing kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<DeliveryState>,
+        /// When it is attempted next, if it is queued.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_attempt_at: Option<Timestamp>,
     },
-    /// A dead letter was replayed.
-    DeadLetterReplayed {
-        /// The letter's id.
-        id: DeadLetterId,
-        /// The status the replay got.
+    /// A delivery was given up: a dead letter.
+    DeliveryDead {
+        /// Its task id.
+        task_id: String,
+        /// Why.
+        reason: DeadReason,
+    },
+    /// A delivery could not be taken right now (nothing durable could be written, or a variable
+    /// is unusable): the sender was told to retry, and only it still has the deletion.
+    NotAccepted {
+        /// The route's source.
+        source: String,
+        /// The status the sender got.
         status: u16,
-        /// Whether the letter is gone (delivered) or stays.
-        removed: bool,
+        /// Why (no values).
+        reason: String,
     },
-    /// A replayed dead letter could not be removed or updated (its attempt count, its last
-    /// reason): it stays as it was.
-    DeadLetterNotUpdated {
-        /// The letter's id.
-        id: DeadLetterId,
+    /// The upstream's circuit changed phase.
+    CircuitChanged {
+        /// Its new phase.
+        phase: CircuitPhase,
+        /// Failed attempts in a row.
+        failures: u32,
+    },
+    /// A dispatch saw the whole queue.
+    QueueObserved {
+        /// Queued deliveries.
+        queued: u32,
+        /// When the longest-waiting one was received.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        oldest_received_at: Option<Timestamp>,
+        /// The circuit.
+        circuit: CircuitPhase,
+    },
+    /// A due delivery was being attempted by another dispatcher: this one left it.
+    LeaseLost {
+        /// Its task id.
+        task_id: String,
+    },
+    /// A stored value could not be read and was passed over.
+    Unreadable {
+        /// Its key.
+        key: String,
         /// Why.
         error: String,
     },
@@ -89,14 +133,14 @@ mod tests {
 
     #[test]
     fn events_round_trip_through_their_log_line() {
-        let event = Event::DeadLetterKept {
-            id: DeadLetterId::new(7),
-            reason: "key-value store: disk full".into(),
+        let event = Event::DeliveryDead {
+            task_id: "t-1".into(),
+            reason: DeadReason::KeyExpired,
         };
         let line = event.to_line();
         assert_eq!(
             line,
-            r#"tombstone-event {"event":"dead-letter-kept","id":7,"reason":"key-value store: disk full"}"#
+            r#"tombstone-event {"event":"delivery-dead","task_id":"t-1","reason":"key-expired"}"#
         );
         assert_eq!(Event::from_line(&line), Some(event));
         assert_eq!(Event::from_line("something else"), None);

@@ -140,6 +140,36 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether it is an RFC 9457 problem document.
+    pub fn is_problem(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|c| c.starts_with("application/problem+json"))
+    }
+
+    /// The same response with another status; a problem document's `status` member says the
+    /// same (its `type` stays: the kind of problem does not change with the status a sender
+    /// needs to see).
+    pub fn with_status(mut self, status: u16) -> Response {
+        /// A problem document in its wire order.
+        #[derive(serde::Deserialize, Serialize)]
+        struct Document {
+            #[serde(rename = "type")]
+            type_uri: String,
+            title: String,
+            status: u16,
+            detail: String,
+            errors: serde_json::Value,
+        }
+        self.status = status;
+        if self.is_problem() {
+            if let Ok(mut document) = serde_json::from_slice::<Document>(&self.body) {
+                document.status = status;
+                self.body = serde_json::to_vec(&document).expect("a problem serializes");
+            }
+        }
+        self
+    }
+
     /// What the answer was: `scheduled` or `duplicate` (with the task id) for a deletion, the
     /// problem's kind for a problem document, `http-<status>` for another refusal (an
     /// upstream's, relayed as it came), `ok` otherwise.

@@ -1,7 +1,10 @@
 //! The ingestion pipeline of the canonical and webhook routes: check the caller, convert, then
 //! deliver — schedule exactly once in the store (store mode, [`crate::schedule`]) or relay to
-//! the canonical deletion API (relay mode, [`crate::relay`]). A failure on our side is a
-//! [`Failure`]: the caller keeps the delivery as a dead letter (or, for a replay, updates it).
+//! the canonical deletion API, queueing what it cannot take now (relay mode,
+//! [`crate::delivery`]). A delivery that cannot be taken right now — a [`Failure`], or a claim
+//! another delivery holds — is refused with the status its source retries
+//! (`tombstone_core::sources::RetryContract`): HighLevel, which retries only 429, never gets a
+//! 503 or a 409 for a delivery that could succeed later.
 
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::signature;
@@ -10,13 +13,14 @@ use tombstone_core::{Problem, ProblemKind, RawContext, Source, Timestamp};
 
 use crate::auth::check_api_key;
 use crate::config::{Config, ConfigError};
+use crate::events::Event;
 use crate::http::{percent_decode_segment, Request, Response};
-use crate::relay::RelayFailure;
 use crate::routes::Route;
 use crate::store::StoreError;
 use crate::{not_found, Ctx};
 
-/// A failure on our side after the delivery arrived: it is kept, never answered as accepted.
+/// A failure on our side after the delivery arrived, before anything durable held it: the
+/// sender is told to retry, never that it was accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
     /// A variable is set but unusable.
@@ -25,9 +29,36 @@ pub enum Failure {
     /// The key-value store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The upstream did not confirm the deletion.
-    #[error(transparent)]
-    Relay(#[from] RelayFailure),
+}
+
+impl Failure {
+    /// The problem the sender gets (the variable's name, never its value; what failed, never
+    /// a stored value).
+    fn problem(&self) -> Problem {
+        let detail = match self {
+            Failure::Config(e) => format!("The service is misconfigured ({e}); retry later."),
+            Failure::Store(_) => {
+                "The deletion could not be stored or delivered right now; retry later.".to_owned()
+            }
+        };
+        Problem::new(ProblemKind::Unavailable, detail)
+    }
+}
+
+/// A transient refusal (409 `conflict`, 503 `unavailable`) in the status `source` retries, with
+/// `Retry-After`; any other answer as it is.
+pub(crate) fn for_source(source: Source, mut response: Response) -> Response {
+    if !matches!(response.status, 409 | 503) || !response.is_problem() {
+        return response;
+    }
+    let status = source.retry().transient_status(response.status);
+    if status != response.status {
+        response = response.with_status(status);
+    }
+    if response.header("retry-after").is_none() {
+        response = response.with_header("retry-after", crate::RETRY_AFTER_SECONDS);
+    }
+    response
 }
 
 /// 415 unless the body is declared JSON (`application/json` or any `+json` type).
@@ -60,24 +91,33 @@ fn check_size(req: &Request<'_>, limit: usize, what: &str) -> Result<(), Problem
     }
 }
 
-/// Runs one delivery to the canonical or a webhook route (`route`), received at `received_at`
-/// (now, or a dead letter's original time); `now` is the clock for the store's bookkeeping.
+/// Runs one delivery to the canonical or a webhook route (`route`), received at `received_at`.
 pub(crate) fn ingest(
     ctx: &Ctx<'_>,
     req: &Request<'_>,
     route: &Route<'_>,
     config: &Result<Config, ConfigError>,
     received_at: Timestamp,
-    now: Timestamp,
-) -> Result<Response, Failure> {
-    match *route {
-        Route::Canonical => canonical(ctx, req, config, received_at, now),
+) -> Response {
+    let (source, outcome) = match *route {
+        Route::Canonical => (Source::CANONICAL, canonical(ctx, req, config, received_at)),
         Route::Webhook {
             source,
             organization,
-        } => webhook(ctx, req, source, organization, config, received_at, now),
-        _ => Ok(not_found("This is not an ingestion route.")),
-    }
+        } => webhook(ctx, req, source, organization, config, received_at),
+        _ => return not_found("This is not an ingestion route."),
+    };
+    let response = outcome.unwrap_or_else(|failure| {
+        let response = Response::problem(&failure.problem());
+        let response = for_source(source, response);
+        ctx.note(Event::NotAccepted {
+            source: source.name().to_owned(),
+            status: response.status,
+            reason: failure.to_string(),
+        });
+        response
+    });
+    for_source(source, response)
 }
 
 fn canonical(
@@ -85,7 +125,6 @@ fn canonical(
     req: &Request<'_>,
     config: &Result<Config, ConfigError>,
     received_at: Timestamp,
-    now: Timestamp,
 ) -> Result<Response, Failure> {
     let body_checks = || {
         check_content_type(req)
@@ -93,7 +132,7 @@ fn canonical(
     };
     let config = match config {
         Ok(config) => config,
-        // A request that could never be delivered is refused rather than kept.
+        // A request that could never be delivered is refused on its own merits first.
         Err(e) => {
             return body_checks().map_or_else(
                 |p| Ok(Response::problem(&p)),
@@ -110,7 +149,7 @@ fn canonical(
         source: Some("canonical".into()),
         ..context(config, received_at)
     };
-    convert_and_deliver(ctx, req, config, now, &raw)
+    convert_and_deliver(ctx, req, config, &raw)
 }
 
 /// The context every delivery starts from: when it was received, the configured delay.
@@ -122,6 +161,8 @@ fn context(config: &Config, received_at: Timestamp) -> RawContext {
     }
 }
 
+/// A webhook route's delivery, with the source whose retry contract its refusals follow (the
+/// route's, or the detected one; the canonical request's when none is known).
 fn webhook(
     ctx: &Ctx<'_>,
     req: &Request<'_>,
@@ -129,8 +170,7 @@ fn webhook(
     organization: &str,
     config: &Result<Config, ConfigError>,
     received_at: Timestamp,
-    now: Timestamp,
-) -> Result<Response, Failure> {
+) -> (Source, Result<Response, Failure>) {
     let forced = match source_name {
         "auto" => None,
         name => match Source::from_name(name).filter(|s| s.is_provider()) {
@@ -141,13 +181,33 @@ fn webhook(
                     .filter(|s| s.is_provider())
                     .map(|s| s.name())
                     .collect();
-                return Ok(not_found(&format!(
-                    "The source must be {} or auto.",
-                    names.join(", ")
-                )));
+                return (
+                    Source::CANONICAL,
+                    Ok(not_found(&format!(
+                        "The source must be {} or auto.",
+                        names.join(", ")
+                    ))),
+                );
             }
         },
     };
+    // The proof a delivery needs, and how its refusals are answered, depend on its source, so
+    // `auto` detects first (detection needs no variable). A body no source recognises needs no
+    // proof: it is refused as unknown-format below.
+    let source = forced.or_else(|| tombstone_core::detect(req.body));
+    let outcome = webhook_of(ctx, req, forced, source, organization, config, received_at);
+    (source.unwrap_or(Source::CANONICAL), outcome)
+}
+
+fn webhook_of(
+    ctx: &Ctx<'_>,
+    req: &Request<'_>,
+    forced: Option<Source>,
+    source: Option<Source>,
+    organization: &str,
+    config: &Result<Config, ConfigError>,
+    received_at: Timestamp,
+) -> Result<Response, Failure> {
     let organization = match percent_decode_segment(organization) {
         Some(o) if !o.is_empty() && !o.contains('/') => o,
         _ => {
@@ -162,9 +222,6 @@ fn webhook(
         return Ok(Response::problem(&p));
     }
     let config = config.as_ref().map_err(|e| Failure::Config(e.clone()))?;
-    // The proof a delivery needs depends on its source, so `auto` detects first. A body no
-    // source recognises needs none: it is refused as unknown-format below, and nothing is kept.
-    let source = forced.or_else(|| tombstone_core::detect(req.body));
     if let Some(source) = source {
         if let Err(p) = verify_sender(req, source, config, received_at) {
             return Ok(Response::problem(&p));
@@ -177,14 +234,13 @@ fn webhook(
         source: forced.map(|s| s.name().to_owned()),
         ..context(config, received_at)
     };
-    convert_and_deliver(ctx, req, config, now, &raw)
+    convert_and_deliver(ctx, req, config, &raw)
 }
 
 fn convert_and_deliver(
     ctx: &Ctx<'_>,
     req: &Request<'_>,
     config: &Config,
-    now: Timestamp,
     raw: &RawContext,
 ) -> Result<Response, Failure> {
     let conversion = match raw
@@ -199,11 +255,17 @@ fn convert_and_deliver(
         None => Ok(crate::schedule::schedule(
             ctx,
             config,
-            now,
+            ctx.clock.now(),
             &conversion,
             status,
         )?),
-        Some(upstream) => Ok(crate::relay::relay(ctx, upstream, &conversion, status)?),
+        Some(upstream) => Ok(crate::delivery::deliver(
+            ctx,
+            config,
+            upstream,
+            &conversion,
+            status,
+        )?),
     }
 }
 

@@ -12,19 +12,21 @@
 //! | `POST /api/v1/webhooks/{source}/{organization_id}[?clinic_id=]` | a provider webhook, converted then delivered (Mercoa 200, WillSuite 202, HighLevel 200) |
 //! | `POST /api/v1/convert[?organization_id=&clinic_id=&idempotency_key=&source=&received_at=&delay_seconds=]` | dry run: the conversion, nothing stored or sent |
 //! | `GET /api/v1/tasks/{task_id}` | a stored task (admin; store mode) |
-//! | `GET /api/v1/dead-letters`, `GET`/`DELETE /api/v1/dead-letters/{id}`, `POST /api/v1/dead-letters/{id}/replay` | deliveries kept after a failure on our side (admin) |
-//! | `POST /api/v1/maintenance/expire` | removes claims left by dead instances and tasks past `task_retention_seconds` (admin) |
+//! | `GET /api/v1/deliveries[?state=]`, `GET`/`DELETE /api/v1/deliveries/{task_id}`, `POST /api/v1/deliveries/{task_id}/replay`, `POST /api/v1/deliveries/dispatch` | relay mode's deliveries: queued, delivered, dead letters (admin) |
+//! | `POST /api/v1/maintenance/expire` | removes claims left by dead instances, finished deliveries past their retention and tasks past `task_retention_seconds` (admin) |
 //! | `GET /healthz` | liveness, including a key-value read |
 //! | `GET /schemas/{name}.json` | the JSON Schemas |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of all of this ([`openapi`]) |
 //!
 //! Two modes: **store mode** (`upstream_url` unset) schedules each deletion exactly once in the
 //! key-value store ([`schedule`]); **relay mode** sends it to the canonical deletion API and lets
-//! that answer ([`relay`]).
+//! that answer ([`relay`]), and delivers in the background what the upstream could not take
+//! while the sender waited ([`delivery`]). A shell calls [`after_response`] once it has answered
+//! a request: relay mode's dispatcher runs there.
 
 pub mod auth;
 pub mod config;
-pub mod dead_letters;
+pub mod delivery;
 pub mod events;
 pub mod http;
 pub mod ingest;
@@ -50,42 +52,60 @@ use store::keys::Store;
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::{Problem, ProblemKind, RawContext, TaskId, Timestamp};
 
-/// The ports a request may use: the key-value store and the upstream.
+/// The clock port: the wall clock, to the millisecond at least.
+pub trait Clock {
+    /// Now.
+    fn now(&self) -> Timestamp;
+}
+
+/// A clock that always reads this time (tests, replays).
+impl Clock for Timestamp {
+    fn now(&self) -> Timestamp {
+        *self
+    }
+}
+
+/// The ports a request may use: the key-value store, the upstream and the clock.
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
     /// The key-value store (Spin's `default`).
     pub kv: &'a dyn KeyValue,
     /// Outbound HTTP to the canonical deletion API (relay mode).
     pub upstream: &'a dyn Upstream,
+    /// The wall clock: a request's `received_at`, and each delivery attempt's time.
+    pub clock: &'a dyn Clock,
 }
 
-/// What a request's handling works with: typed storage, the upstream, and the events it notes
-/// for the operator.
+/// What a request's handling works with: typed storage, the upstream, the clock, and the events
+/// it notes for the operator.
 pub(crate) struct Ctx<'a> {
     pub store: Store<'a>,
     pub upstream: &'a dyn Upstream,
+    pub clock: &'a dyn Clock,
     events: RefCell<Vec<Event>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(env: Env<'a>) -> Ctx<'a> {
+        Ctx {
+            store: Store::new(env.kv),
+            upstream: env.upstream,
+            clock: env.clock,
+            events: RefCell::new(Vec::new()),
+        }
+    }
+
     pub fn note(&self, event: Event) {
         self.events.borrow_mut().push(event);
     }
 }
 
-/// Handles one request. `config` is `Err` when a variable is set but unusable: the routes that
-/// need it answer 503 and keep what they received as a dead letter.
-pub fn handle(
-    req: &Request<'_>,
-    env: Env<'_>,
-    config: &Result<Config, ConfigError>,
-    now: Timestamp,
-) -> Response {
-    let ctx = Ctx {
-        store: Store::new(env.kv),
-        upstream: env.upstream,
-        events: RefCell::new(Vec::new()),
-    };
+/// Handles one request, received now (by `env.clock`). `config` is `Err` when a variable is set
+/// but unusable: the routes that need it answer that their service is unavailable for now (the
+/// "not now" status of the route's source).
+pub fn handle(req: &Request<'_>, env: Env<'_>, config: &Result<Config, ConfigError>) -> Response {
+    let ctx = Ctx::new(env);
+    let now = env.clock.now();
     let mut response = match Route::parse(req.path) {
         None => not_found("There is no route at this path."),
         Some(route) => {
@@ -102,17 +122,39 @@ pub fn handle(
     response
 }
 
+/// What a shell calls once it has answered a request (its response complete): in relay mode,
+/// a dispatch of the queued deliveries that are due, within [`delivery::dispatch::Limits::AFTER_RESPONSE`]
+/// (one read when nothing is due). Its events, for the shell to write out like a request's.
+pub fn after_response(env: Env<'_>, config: &Result<Config, ConfigError>) -> Vec<Event> {
+    let Ok(config) = config else {
+        return Vec::new();
+    };
+    let Some(upstream) = &config.upstream else {
+        return Vec::new();
+    };
+    let ctx = Ctx::new(env);
+    if let Err(error) = delivery::dispatch::dispatch(
+        &ctx,
+        config,
+        upstream,
+        delivery::dispatch::Limits::AFTER_RESPONSE,
+    ) {
+        ctx.note(Event::Unreadable {
+            key: "deliveries/*".into(),
+            error: error.to_string(),
+        });
+    }
+    ctx.events.take()
+}
+
 /// Adds the request's summary ([`Event::Answered`]) to a response: its route's template, its
 /// status, its outcome and its task id. [`handle`] does it; a shell does it for an answer it
-/// gives itself (a body too large or too slow). Only a route that takes a deletion (ingestion,
-/// a dead letter's replay) answers `scheduled` or `duplicate` with a task id; reading a stored
-/// task is `ok`, although the task it shows says `scheduled`.
+/// gives itself (a body too large or too slow). Only a route that takes a deletion (ingestion)
+/// answers `scheduled`, `duplicate` or `queued` with a task id; reading a stored task or a
+/// delivery is `ok`, although the document it shows has a status.
 pub fn summarize(path: &str, response: &mut Response) {
     let route = Route::parse(path);
-    let takes_deletions = matches!(
-        route,
-        Some(Route::Canonical | Route::Webhook { .. } | Route::ReplayDeadLetter { .. })
-    );
+    let takes_deletions = matches!(route, Some(Route::Canonical | Route::Webhook { .. }));
     let (outcome, task_id) = match response.outcome() {
         (_, Some(_)) if !takes_deletions => ("ok".to_owned(), None),
         answer => answer,
@@ -133,12 +175,7 @@ fn dispatch(
     now: Timestamp,
 ) -> Response {
     match route {
-        Route::Canonical | Route::Webhook { .. } => {
-            match ingest::ingest(ctx, req, &route, config, now, now) {
-                Ok(response) => response,
-                Err(failure) => dead_letters::keep(ctx, req, now, &failure),
-            }
-        }
+        Route::Canonical | Route::Webhook { .. } => ingest::ingest(ctx, req, &route, config, now),
         Route::Convert => convert(req, config, now),
         Route::Health => healthz(ctx),
         Route::Schema { name } => match tombstone_core::schema(name) {
@@ -156,12 +193,13 @@ fn dispatch(
             Err(refused) => refused,
             Ok(checked) => match admin_route {
                 Route::Task { id } => task(ctx, id),
-                Route::DeadLetters => dead_letters::list(ctx, req),
-                Route::DeadLetter { id } if req.method.eq_ignore_ascii_case("DELETE") => {
-                    dead_letters::delete(ctx, id)
+                Route::Deliveries => delivery::admin::list(ctx, req),
+                Route::Delivery { id } if req.method.eq_ignore_ascii_case("DELETE") => {
+                    delivery::admin::delete(ctx, id)
                 }
-                Route::DeadLetter { id } => dead_letters::get(ctx, id),
-                Route::ReplayDeadLetter { id } => dead_letters::replay(ctx, req, id, config, now),
+                Route::Delivery { id } => delivery::admin::get(ctx, id),
+                Route::ReplayDelivery { id } => delivery::admin::replay(ctx, checked, id),
+                Route::Dispatch => delivery::admin::dispatch_now(ctx, checked),
                 Route::Expire => maintenance::expire(ctx, checked, now),
                 _ => unreachable!("every other route is handled above"),
             },
@@ -205,8 +243,17 @@ fn admin<'c>(
             ProblemKind::Unavailable,
             format!("The service is misconfigured: {e}."),
         ))
-        .with_header("retry-after", dead_letters::RETRY_AFTER_SECONDS)),
+        .with_header("retry-after", RETRY_AFTER_SECONDS)),
     }
+}
+
+/// Seconds a sender is asked to wait after a transient refusal.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
+/// 503 `unavailable` with `Retry-After`, for a store that failed an admin route.
+pub(crate) fn unavailable(error: &StoreError) -> Response {
+    Response::problem(&Problem::new(ProblemKind::Unavailable, error.to_string()))
+        .with_header("retry-after", RETRY_AFTER_SECONDS)
 }
 
 fn healthz(ctx: &Ctx<'_>) -> Response {
@@ -216,7 +263,7 @@ fn healthz(ctx: &Ctx<'_>) -> Response {
             ProblemKind::Unavailable,
             format!("The {e} is not available."),
         ))
-        .with_header("retry-after", dead_letters::RETRY_AFTER_SECONDS),
+        .with_header("retry-after", RETRY_AFTER_SECONDS),
     }
 }
 
@@ -239,8 +286,7 @@ fn task(ctx: &Ctx<'_>, id: &str) -> Response {
             Response::json(200, &view)
         }
         Ok(None) => not_found("There is no task with this id."),
-        Err(e) => Response::problem(&Problem::new(ProblemKind::Unavailable, e.to_string()))
-            .with_header("retry-after", dead_letters::RETRY_AFTER_SECONDS),
+        Err(e) => unavailable(&e),
     }
 }
 
@@ -335,6 +381,24 @@ pub fn body_too_slow(timeout_ms: u32) -> Response {
         "timeout",
         "body must arrive in time",
     ))
+}
+
+/// The answer a shell gives when it could not run a request at all (the component failed or ran
+/// out of time): 503 `unavailable` with `Retry-After`, in the status the route's source retries
+/// (HighLevel's webhook route: 429).
+pub fn not_now(path: &str) -> Response {
+    let source = match Route::parse(path) {
+        Some(Route::Webhook { source, .. }) => {
+            tombstone_core::Source::from_name(source).unwrap_or(tombstone_core::Source::CANONICAL)
+        }
+        _ => tombstone_core::Source::CANONICAL,
+    };
+    let response = Response::problem(&Problem::new(
+        ProblemKind::Unavailable,
+        "The request could not be processed; retry later.",
+    ))
+    .with_header("retry-after", RETRY_AFTER_SECONDS);
+    ingest::for_source(source, response)
 }
 
 /// 400 for a body that could not be read to its end (the connection failed).

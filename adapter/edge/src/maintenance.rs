@@ -7,20 +7,27 @@
 //! - the claim of a delivery whose instance died while holding it: removed once its minute and
 //!   the next have passed (it no longer blocks anything then);
 //! - tasks older than `task_retention_seconds`, when that is set (default: kept forever), and
-//!   whose idempotency record has expired.
+//!   whose idempotency record has expired;
+//! - relay mode's finished deliveries: a dead letter `dead_letter_retention_seconds` after it was
+//!   given up, a delivered one `idempotency_retention_seconds` after it was delivered (the
+//!   upstream forgets its key then too); the queue's index entries below its head; the leases of
+//!   dispatchers that died holding one.
 //!
 //! It lists every key of the store (Spin's `get-keys`), which is heavy on a large store: call it
 //! rarely (hourly, daily).
 
 use tombstone_core::idempotency::claim_minute;
-use tombstone_core::{Problem, ProblemKind, Timestamp};
+use tombstone_core::Timestamp;
 
 use crate::config::Config;
-use crate::dead_letters::RETRY_AFTER_SECONDS;
+use crate::delivery::model::DeliveryState;
 use crate::http::Response;
-use crate::store::keys::{ArchivedTaskKey, ClaimKey, TaskKey};
+use crate::store::keys::{
+    ArchivedTaskKey, ClaimKey, DeliveryKey, DrainKey, HeadKey, IndexKey, LeaseKey, ProbeKey,
+    TaskKey,
+};
 use crate::store::StoreError;
-use crate::Ctx;
+use crate::{unavailable, Ctx};
 
 /// What one call removed.
 #[derive(Debug, Default, serde::Serialize)]
@@ -28,23 +35,56 @@ struct Expired {
     keys_scanned: usize,
     claims_removed: usize,
     tasks_removed: usize,
+    deliveries_removed: usize,
+    index_entries_removed: usize,
+    leases_removed: usize,
 }
 
 /// Runs the maintenance pass at `now`.
 pub(crate) fn expire(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Response {
     match run(ctx, config, now) {
         Ok(expired) => Response::json(200, &expired),
-        Err(e) => Response::problem(&Problem::new(ProblemKind::Unavailable, e.to_string()))
-            .with_header("retry-after", RETRY_AFTER_SECONDS),
+        Err(e) => unavailable(&e),
     }
 }
 
 fn run(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Result<Expired, StoreError> {
     let store = ctx.store;
     let minute = claim_minute(now.unix_seconds());
+    let head = store.get(&HeadKey)?.unwrap_or_default().seq;
     let mut expired = Expired::default();
     for key in store.keys()? {
         expired.keys_scanned += 1;
+        if let Some(task) = DeliveryKey::parse(&key) {
+            if let Some(delivery) = store.get(&DeliveryKey(&task))? {
+                let keep = match delivery.state {
+                    DeliveryState::Queued => None,
+                    DeliveryState::Dead => Some(config.dead_letter_retention_seconds),
+                    DeliveryState::Delivered => Some(config.retention_seconds),
+                };
+                let finished = delivery.finished_at.map(Timestamp::unix_seconds);
+                if let (Some(keep), Some(finished)) = (keep, finished) {
+                    if finished + i64::from(keep) <= now.unix_seconds() {
+                        store.remove_key(&key)?;
+                        expired.deliveries_removed += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        if IndexKey::parse(&key).is_some_and(|n| n < head) {
+            store.remove_key(&key)?;
+            expired.index_entries_removed += 1;
+            continue;
+        }
+        let stale_lease = LeaseKey::parse_minute(&key).is_some_and(|m| m + 1 < minute)
+            || DrainKey::parse(&key).is_some_and(|s| s + 120 < now.unix_seconds())
+            || ProbeKey::parse_second(&key).is_some_and(|s| s + 3_600 < now.unix_seconds());
+        if stale_lease {
+            store.remove_key(&key)?;
+            expired.leases_removed += 1;
+            continue;
+        }
         if let Some((_, _, claimed)) = ClaimKey::parse(&key) {
             // A claim blocks its own minute and the next (and the one before, which is past).
             if claimed + 1 < minute {

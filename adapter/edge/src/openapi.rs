@@ -10,6 +10,7 @@ use tombstone_core::sources::{Proof, SchemaSpec};
 use tombstone_core::{ProblemKind, Source};
 
 use crate::config::Config;
+use crate::delivery::model::{AttemptOutcome, DeadReason, DeliveryState};
 use crate::routes::ROUTES;
 
 /// Which proofs a document says its routes require. The committed `openapi.json` and
@@ -109,20 +110,38 @@ fn accepted(description: &str) -> Value {
     })
 }
 
-/// What every ingestion route can answer besides its success.
-fn ingestion_responses(success_status: u16, success: Value) -> Value {
-    json!({
+/// What every ingestion route can answer besides its success; `transient` are the statuses its
+/// sources answer a transient refusal with (409 and 503 for most; HighLevel: 429 only).
+fn ingestion_responses(success_status: u16, success: Value, transient: &[u16]) -> Value {
+    let mut responses = json!({
         success_status.to_string(): success,
         "400": reference("responses", "BadRequest"),
         "401": reference("responses", "Unauthorized"),
         "404": reference("responses", "NotFound"),
         "408": reference("responses", "RequestTimeout"),
-        "409": reference("responses", "Conflict"),
         "413": reference("responses", "PayloadTooLarge"),
         "415": reference("responses", "UnsupportedMediaType"),
         "422": reference("responses", "Unprocessable"),
-        "503": reference("responses", "Unavailable"),
-    })
+    });
+    for status in transient {
+        responses[status.to_string()] = match status {
+            409 => reference("responses", "Conflict"),
+            503 => reference("responses", "Unavailable"),
+            _ => reference("responses", "NotNow"),
+        };
+    }
+    responses
+}
+
+/// The statuses `sources` answer transient refusals (409 `conflict`, 503 `unavailable`) with.
+fn transient_statuses(sources: &[Source]) -> Vec<u16> {
+    let mut statuses: Vec<u16> = sources
+        .iter()
+        .flat_map(|s| [409, 503].map(|status| s.retry().transient_status(status)))
+        .collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    statuses
 }
 
 /// The body schema of a source: its event's schema, or one of its events'.
@@ -155,6 +174,14 @@ fn any_source_body() -> Value {
             schemas.join(", ")
         ),
     })
+}
+
+fn task_id_parameter() -> Value {
+    path_parameter(
+        "task_id",
+        json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+        "Lowercase hex SHA-256 of organization, 0x00 and key.",
+    )
 }
 
 fn path_parameter(name: &str, schema: Value, description: &str) -> Value {
@@ -247,7 +274,15 @@ fn webhook_operation(source: Option<Source>, checks: Checks<'_>) -> Value {
         Some(s) => s.events().iter().map(|e| format!("`{}`", e.name)).collect(),
         None => vec!["any source's deletion event, detected".into()],
     };
-    let mut responses = ingestion_responses(statuses[0], accepted("Scheduled, or a duplicate of the first delivery (the provider's documented success status)."));
+    let sources: Vec<Source> = match source {
+        Some(s) => vec![s],
+        None => Source::ALL.to_vec(),
+    };
+    let mut responses = ingestion_responses(
+        statuses[0],
+        accepted("Scheduled, a duplicate of the first delivery, or queued (relay mode): the provider's documented success status."),
+        &transient_statuses(&sources),
+    );
     for status in &statuses[1..] {
         responses[status.to_string()] =
             accepted("Scheduled, or a duplicate (the detected source's success status).");
@@ -277,7 +312,7 @@ fn webhook_operation(source: Option<Source>, checks: Checks<'_>) -> Value {
             "operationId": format!("webhook_{}", name.replace('-', "_")),
             "summary": format!("A {display} invoice-deletion webhook"),
             "description": format!(
-                "Validates {} against its JSON Schema, converts it into the canonical request and delivers it (store mode: scheduled once in the key-value store; relay mode: sent to the canonical deletion API). A failure on our side is kept as a dead letter and answered 503.",
+                "Validates {} against its JSON Schema, converts it into the canonical request and delivers it (store mode: scheduled once in the key-value store; relay mode: sent to the canonical deletion API, or queued and delivered in the background when it cannot take it now). A delivery that cannot be taken right now is answered in the status the provider retries, with Retry-After.",
                 events.join(" or ")
             ),
             "tags": ["webhooks"],
@@ -312,7 +347,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                             header("X-Organization-Id", true, organization_schema(), "1-128 printable ASCII characters, no spaces."),
                         ],
                         "requestBody": {"required": true, "content": json_content(reference("schemas", "canonical-request"))},
-                        "responses": ingestion_responses(202, accepted("Scheduled, or a duplicate of the first delivery.")),
+                        "responses": ingestion_responses(202, accepted("Scheduled, a duplicate of the first delivery, or queued (relay mode: stored here and delivered in the background)."), &transient_statuses(&[Source::CANONICAL])),
                     }
                 }));
             }
@@ -377,19 +412,29 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/dead-letters" => {
+            "/api/v1/deliveries" => {
+                let states: Vec<&str> = [
+                    DeliveryState::Queued,
+                    DeliveryState::Delivered,
+                    DeliveryState::Dead,
+                ]
+                .iter()
+                .map(|s| s.name())
+                .collect();
                 paths.insert(template.into(), json!({
                     "get": {
-                        "operationId": "dead_letters",
-                        "summary": "Deliveries kept after a failure on our side, newest first, without bodies",
+                        "operationId": "deliveries",
+                        "summary": "Relay mode's deliveries, newest first, without bodies",
+                        "description": "Counted down the queue's index (no key scan). A dead letter is a delivery in state `dead`.",
                         "tags": ["admin"],
                         "security": checks.api_key(),
                         "parameters": [
-                            query("limit", false, json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50}), "Letters per page."),
-                            query("before", false, json!({"type": "integer", "minimum": 1}), "Only letters with a smaller id (the `next` link's cursor)."),
+                            query("state", false, json!({"type": "string", "enum": states}), "Only deliveries in this state."),
+                            query("limit", false, json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50}), "Deliveries per page."),
+                            query("before", false, json!({"type": "integer", "minimum": 1}), "Only deliveries queued before this number (the `next` link's cursor)."),
                         ],
                         "responses": {
-                            "200": {"description": "A page of letters.", "content": json_content(reference("schemas", "DeadLetterPage"))},
+                            "200": {"description": "A page of deliveries.", "content": json_content(reference("schemas", "DeliveryPage"))},
                             "401": reference("responses", "Unauthorized"),
                             "422": reference("responses", "Unprocessable"),
                             "503": reference("responses", "Unavailable"),
@@ -397,29 +442,25 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/dead-letters/{id}" => {
-                let id = path_parameter(
-                    "id",
-                    json!({"type": "integer", "minimum": 1}),
-                    "The letter's id.",
-                );
+            "/api/v1/deliveries/{task_id}" => {
+                let id = task_id_parameter();
                 paths.insert(template.into(), json!({
                     "get": {
-                        "operationId": "dead_letter",
-                        "summary": "One dead letter, with its headers and body",
+                        "operationId": "delivery",
+                        "summary": "One delivery: its state, every attempt, the next one, the upstream's response",
                         "tags": ["admin"],
                         "security": checks.api_key(),
                         "parameters": [id],
                         "responses": {
-                            "200": {"description": "The letter.", "content": json_content(reference("schemas", "DeadLetter"))},
+                            "200": {"description": "The delivery.", "content": json_content(reference("schemas", "Delivery"))},
                             "401": reference("responses", "Unauthorized"),
                             "404": reference("responses", "NotFound"),
                             "503": reference("responses", "Unavailable"),
                         },
                     },
                     "delete": {
-                        "operationId": "delete_dead_letter",
-                        "summary": "Forget a dead letter",
+                        "operationId": "delete_delivery",
+                        "summary": "Forget a delivered or dead delivery",
                         "tags": ["admin"],
                         "security": checks.api_key(),
                         "parameters": [id],
@@ -427,28 +468,45 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                             "204": {"description": "Forgotten."},
                             "401": reference("responses", "Unauthorized"),
                             "404": reference("responses", "NotFound"),
+                            "409": problem("conflict: a queued delivery is still being delivered."),
                             "503": reference("responses", "Unavailable"),
                         },
                     },
                 }));
             }
-            "/api/v1/dead-letters/{id}/replay" => {
-                let mut responses = ingestion_responses(
-                    202,
-                    accepted("The replay was accepted; the letter is gone."),
-                );
-                responses["200"] = accepted(
-                    "The replay was accepted (a provider route's 200); the letter is gone.",
-                );
+            "/api/v1/deliveries/{task_id}/replay" => {
                 paths.insert(template.into(), json!({
                     "post": {
-                        "operationId": "replay_dead_letter",
-                        "summary": "Run a dead letter through the pipeline again, with its original received_at",
-                        "description": "The answer is the pipeline's. A 2xx removes the letter; any other answer leaves it, with one more attempt and the last reason.",
+                        "operationId": "replay_delivery",
+                        "summary": "Put a dead letter back in the queue, due now",
+                        "description": "The dispatcher attempts it on the retry schedule from the start. Refused (409) for a delivered one, and for one received longer ago than idempotency_retention_seconds: the upstream no longer honours its key, so a replay could schedule the deletion twice.",
                         "tags": ["admin"],
                         "security": checks.api_key(),
-                        "parameters": [path_parameter("id", json!({"type": "integer", "minimum": 1}), "The letter's id.")],
-                        "responses": responses,
+                        "parameters": [task_id_parameter()],
+                        "responses": {
+                            "200": {"description": "It is queued already.", "content": json_content(reference("schemas", "Delivery"))},
+                            "202": {"description": "Queued again.", "content": json_content(reference("schemas", "Delivery"))},
+                            "401": reference("responses", "Unauthorized"),
+                            "404": reference("responses", "NotFound"),
+                            "409": problem("conflict: delivered already, or its key is no longer honoured upstream."),
+                            "503": reference("responses", "Unavailable"),
+                        },
+                    }
+                }));
+            }
+            "/api/v1/deliveries/dispatch" => {
+                paths.insert(template.into(), json!({
+                    "post": {
+                        "operationId": "dispatch",
+                        "summary": "Attempt the queued deliveries that are due, now (for a cron)",
+                        "description": "`tombstone serve` dispatches every second and Spin after each request; this route lets a scheduler drive it too (a Kubernetes CronJob on SpinKube).",
+                        "tags": ["admin"],
+                        "security": checks.api_key(),
+                        "responses": {
+                            "200": {"description": "What the dispatch did and saw.", "content": json_content(reference("schemas", "DispatchReport"))},
+                            "401": reference("responses", "Unauthorized"),
+                            "503": reference("responses", "Unavailable"),
+                        },
                     }
                 }));
             }
@@ -565,56 +623,99 @@ pub fn document_for(checks: Checks<'_>) -> Value {
     task["properties"]["status"] = json!({"const": "scheduled"});
     task["properties"]["idempotency_expires_at"] = json!({"type": "integer"});
     schemas.insert("Task".into(), task);
-    let letter_fields = json!({
-        "id": {"type": "integer", "minimum": 1},
-        "received_at": {"type": "string", "format": "date-time"},
-        "method": {"type": "string"},
-        "path": {"type": "string"},
-        "query": {"type": "string"},
-        "reason": {"type": "string"},
-        "attempts": {"type": "integer", "minimum": 0},
-        "last_attempt_at": {"type": "string", "format": "date-time"},
-        "last_reason": {"type": "string"},
-        "sender_unchecked": {"type": "boolean", "description": "Kept before its sender could be checked (a variable was unusable): a replay proves the sender with the letter's own headers only, never with the operator's API key."},
-    });
-    schemas.insert(
-        "DeadLetterSummary".into(),
-        json!({
-            "type": "object",
-            "required": ["id", "received_at", "method", "path", "reason", "attempts"],
-            "properties": letter_fields,
-        }),
-    );
-    let mut letter = letter_fields.clone();
-    letter["headers"] = json!({"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "items": false}});
-    letter["body"] = json!({"type": "string", "description": "The body, when it is UTF-8."});
-    letter["body_base64"] =
-        json!({"type": "string", "description": "The body in base64, when it is not UTF-8."});
-    schemas.insert(
-        "DeadLetter".into(),
-        json!({
-            "type": "object",
-            "required": ["id", "received_at", "method", "path", "reason", "headers", "attempts"],
-            "properties": letter,
-        }),
-    );
-    schemas.insert("DeadLetterPage".into(), json!({
+    schemas.insert("Attempt".into(), json!({
         "type": "object",
-        "required": ["dead_letters", "next"],
+        "required": ["at", "outcome", "detail"],
         "properties": {
-            "dead_letters": {"type": "array", "items": reference("schemas", "DeadLetterSummary")},
+            "at": {"type": "string", "format": "date-time"},
+            "outcome": {"type": "string", "enum": AttemptOutcome::ALL.iter().map(|o| o.name()).collect::<Vec<_>>()},
+            "status": {"type": "integer", "description": "The upstream's status, when it answered."},
+            "detail": {"type": "string"},
+        },
+    }));
+    let delivery_fields = json!({
+        "task_id": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "state": {"type": "string", "enum": ["queued", "delivered", "dead"]},
+        "source": {"type": "string", "enum": source_names},
+        "organization_id": {"type": "string"},
+        "idempotency_key": {"type": "string"},
+        "received_at": {"type": "string", "format": "date-time"},
+        "queued_at": {"type": "string", "format": "date-time"},
+        "answer": reference("schemas", "canonical-response"),
+        "attempt_count": {"type": "integer", "minimum": 0},
+        "step": {"type": "integer", "minimum": 0, "description": "Attempts since it was (last) queued: its place in the retry schedule."},
+        "next_attempt_at": {"type": "string", "format": "date-time"},
+        "dead_reason": {"type": "string", "enum": DeadReason::ALL.iter().map(|r| r.name()).collect::<Vec<_>>()},
+        "finished_at": {"type": "string", "format": "date-time"},
+        "response": {"type": "object", "description": "The upstream's canonical response, once delivered."},
+        "replays": {"type": "integer", "minimum": 0},
+    });
+    let mut full = delivery_fields.clone();
+    full["body"] =
+        json!({"type": "string", "description": "The canonical body, byte for byte what is sent."});
+    full["attempts"] = json!({"type": "array", "items": reference("schemas", "Attempt"), "description": "Every attempt, oldest first (the last 50)."});
+    let required = [
+        "task_id",
+        "state",
+        "source",
+        "organization_id",
+        "idempotency_key",
+        "received_at",
+        "queued_at",
+        "answer",
+        "attempt_count",
+        "step",
+        "replays",
+    ];
+    schemas.insert("Delivery".into(), json!({
+        "type": "object",
+        "description": "A deletion relay mode took over from its sender: queued, delivered, or dead (a dead letter).",
+        "required": required.iter().chain(["body", "attempts"].iter()).collect::<Vec<_>>(),
+        "properties": full,
+    }));
+    let mut summary = delivery_fields;
+    summary["last_attempt"] = reference("schemas", "Attempt");
+    schemas.insert(
+        "DeliverySummary".into(),
+        json!({
+            "type": "object",
+            "required": required,
+            "properties": summary,
+        }),
+    );
+    schemas.insert("DeliveryPage".into(), json!({
+        "type": "object",
+        "required": ["deliveries", "next"],
+        "properties": {
+            "deliveries": {"type": "array", "items": reference("schemas", "DeliverySummary")},
             "next": {"type": ["string", "null"], "description": "The next page's path, or null."},
+        },
+    }));
+    let count = json!({"type": "integer", "minimum": 0});
+    schemas.insert("DispatchReport".into(), json!({
+        "type": "object",
+        "required": ["scanned", "attempted", "delivered", "retrying", "dead", "leases_lost", "complete", "queued"],
+        "properties": {
+            "idle": {"type": "string", "description": "Why it did nothing, when it did nothing."},
+            "scanned": count, "attempted": count, "delivered": count, "retrying": count, "dead": count,
+            "leases_lost": count, "queued": count,
+            "complete": {"type": "boolean", "description": "Whether the scan saw the whole queue (then queued and oldest_received_at are the whole queue's)."},
+            "oldest_received_at": {"type": "string", "format": "date-time"},
+            "circuit": {"type": "string", "enum": ["closed", "open", "half-open"]},
         },
     }));
     schemas.insert(
         "Expired".into(),
         json!({
             "type": "object",
-            "required": ["keys_scanned", "claims_removed", "tasks_removed"],
+            "required": ["keys_scanned", "claims_removed", "tasks_removed", "deliveries_removed", "index_entries_removed", "leases_removed"],
             "properties": {
                 "keys_scanned": {"type": "integer", "minimum": 0},
                 "claims_removed": {"type": "integer", "minimum": 0},
                 "tasks_removed": {"type": "integer", "minimum": 0},
+                "deliveries_removed": {"type": "integer", "minimum": 0},
+                "index_entries_removed": {"type": "integer", "minimum": 0},
+                "leases_removed": {"type": "integer", "minimum": 0},
             },
         }),
     );
@@ -628,7 +729,8 @@ pub fn document_for(checks: Checks<'_>) -> Value {
         "PayloadTooLarge": problem(&format!("payload-too-large: a body over its route's limit ({MAX_SOURCE_BODY_BYTES} bytes; the canonical route {MAX_CANONICAL_BODY_BYTES}), more than 5,000 entries, or nesting deeper than 64.")),
         "UnsupportedMediaType": problem("unsupported-media-type: the body must be application/json."),
         "Unprocessable": problem("unknown-format, validation, unmappable or idempotency-key-reuse."),
-        "Unavailable": problem_with_retry("unavailable: a failure on our side (the delivery was kept as a dead letter); retry after Retry-After."),
+        "Unavailable": problem_with_retry("unavailable: the delivery could not be taken right now (the store failed, a variable is unusable, or nothing durable could be written); retry after Retry-After."),
+        "NotNow": problem_with_retry("A transient refusal (a conflict or unavailable problem) in the status this provider retries: HighLevel retries only 429. Retry after Retry-After."),
     });
 
     json!({
@@ -643,7 +745,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
         "tags": [
             {"name": "deletions", "description": "The canonical contract and its dry run."},
             {"name": "webhooks", "description": "One route per provider, and one that detects."},
-            {"name": "admin", "description": "Tasks, dead letters and maintenance (behind api_keys)."},
+            {"name": "admin", "description": "Tasks, deliveries (and dead letters), dispatch and maintenance (behind api_keys)."},
             {"name": "operations", "description": "Health, schemas and this document."},
         ],
         "paths": paths,

@@ -20,18 +20,20 @@ pub enum Route<'a> {
         /// The task id.
         id: &'a str,
     },
-    /// `GET /api/v1/dead-letters`.
-    DeadLetters,
-    /// `GET` or `DELETE /api/v1/dead-letters/{id}`.
-    DeadLetter {
-        /// The letter's id.
+    /// `GET /api/v1/deliveries`.
+    Deliveries,
+    /// `GET` or `DELETE /api/v1/deliveries/{task_id}`.
+    Delivery {
+        /// The task id.
         id: &'a str,
     },
-    /// `POST /api/v1/dead-letters/{id}/replay`.
-    ReplayDeadLetter {
-        /// The letter's id.
+    /// `POST /api/v1/deliveries/{task_id}/replay`.
+    ReplayDelivery {
+        /// The task id.
         id: &'a str,
     },
+    /// `POST /api/v1/deliveries/dispatch`.
+    Dispatch,
     /// `POST /api/v1/maintenance/expire`.
     Expire,
     /// `GET /healthz`.
@@ -46,14 +48,15 @@ pub enum Route<'a> {
 }
 
 /// Every route's template and methods, in the order of the README and the API document.
-pub const ROUTES: [(&str, &[&str]); 11] = [
+pub const ROUTES: [(&str, &[&str]); 12] = [
     ("/api/v1/invoice-deletions", &["POST"]),
     ("/api/v1/webhooks/{source}/{organization_id}", &["POST"]),
     ("/api/v1/convert", &["POST"]),
     ("/api/v1/tasks/{task_id}", &["GET"]),
-    ("/api/v1/dead-letters", &["GET"]),
-    ("/api/v1/dead-letters/{id}", &["GET", "DELETE"]),
-    ("/api/v1/dead-letters/{id}/replay", &["POST"]),
+    ("/api/v1/deliveries", &["GET"]),
+    ("/api/v1/deliveries/{task_id}", &["GET", "DELETE"]),
+    ("/api/v1/deliveries/{task_id}/replay", &["POST"]),
+    ("/api/v1/deliveries/dispatch", &["POST"]),
     ("/api/v1/maintenance/expire", &["POST"]),
     ("/healthz", &["GET"]),
     ("/schemas/{name}.json", &["GET"]),
@@ -71,7 +74,8 @@ impl<'a> Route<'a> {
         match path {
             "/api/v1/invoice-deletions" => return Some(Route::Canonical),
             "/api/v1/convert" => return Some(Route::Convert),
-            "/api/v1/dead-letters" => return Some(Route::DeadLetters),
+            "/api/v1/deliveries" => return Some(Route::Deliveries),
+            "/api/v1/deliveries/dispatch" => return Some(Route::Dispatch),
             "/api/v1/maintenance/expire" => return Some(Route::Expire),
             "/healthz" => return Some(Route::Health),
             "/openapi.json" => return Some(Route::OpenApi),
@@ -87,10 +91,10 @@ impl<'a> Route<'a> {
         if let Some(id) = path.strip_prefix("/api/v1/tasks/") {
             return Some(Route::Task { id: segment(id)? });
         }
-        if let Some(rest) = path.strip_prefix("/api/v1/dead-letters/") {
+        if let Some(rest) = path.strip_prefix("/api/v1/deliveries/") {
             return match rest.strip_suffix("/replay") {
-                Some(id) => Some(Route::ReplayDeadLetter { id: segment(id)? }),
-                None => Some(Route::DeadLetter { id: segment(rest)? }),
+                Some(id) => Some(Route::ReplayDelivery { id: segment(id)? }),
+                None => Some(Route::Delivery { id: segment(rest)? }),
             };
         }
         if let Some(name) = path
@@ -120,13 +124,14 @@ impl<'a> Route<'a> {
             Route::Webhook { .. } => 1,
             Route::Convert => 2,
             Route::Task { .. } => 3,
-            Route::DeadLetters => 4,
-            Route::DeadLetter { .. } => 5,
-            Route::ReplayDeadLetter { .. } => 6,
-            Route::Expire => 7,
-            Route::Health => 8,
-            Route::Schema { .. } => 9,
-            Route::OpenApi => 10,
+            Route::Deliveries => 4,
+            Route::Delivery { .. } => 5,
+            Route::ReplayDelivery { .. } => 6,
+            Route::Dispatch => 7,
+            Route::Expire => 8,
+            Route::Health => 9,
+            Route::Schema { .. } => 10,
+            Route::OpenApi => 11,
         }
     }
 }
@@ -151,15 +156,13 @@ mod tests {
             ("/api/v1/webhooks/mercoa/a/b", None),
             ("/api/v1/tasks/abc", Some(Route::Task { id: "abc" })),
             ("/api/v1/tasks/", None),
+            ("/api/v1/deliveries/7", Some(Route::Delivery { id: "7" })),
             (
-                "/api/v1/dead-letters/7",
-                Some(Route::DeadLetter { id: "7" }),
+                "/api/v1/deliveries/7/replay",
+                Some(Route::ReplayDelivery { id: "7" }),
             ),
-            (
-                "/api/v1/dead-letters/7/replay",
-                Some(Route::ReplayDeadLetter { id: "7" }),
-            ),
-            ("/api/v1/dead-letters/7/other", None),
+            ("/api/v1/deliveries/dispatch", Some(Route::Dispatch)),
+            ("/api/v1/deliveries/7/other", None),
             (
                 "/schemas/mercoa.json",
                 Some(Route::Schema { name: "mercoa" }),
@@ -175,7 +178,7 @@ mod tests {
 
     #[test]
     fn every_route_has_its_template_and_methods() {
-        let cases: [(&str, &str, &[&str]); 12] = [
+        let cases: [(&str, &str, &[&str]); 13] = [
             (
                 "/api/v1/invoice-deletions",
                 "/api/v1/invoice-deletions",
@@ -188,15 +191,20 @@ mod tests {
             ),
             ("/api/v1/convert", "/api/v1/convert", &["POST"]),
             ("/api/v1/tasks/ab", "/api/v1/tasks/{task_id}", &["GET"]),
-            ("/api/v1/dead-letters", "/api/v1/dead-letters", &["GET"]),
+            ("/api/v1/deliveries", "/api/v1/deliveries", &["GET"]),
             (
-                "/api/v1/dead-letters/3",
-                "/api/v1/dead-letters/{id}",
+                "/api/v1/deliveries/3",
+                "/api/v1/deliveries/{task_id}",
                 &["GET", "DELETE"],
             ),
             (
-                "/api/v1/dead-letters/3/replay",
-                "/api/v1/dead-letters/{id}/replay",
+                "/api/v1/deliveries/3/replay",
+                "/api/v1/deliveries/{task_id}/replay",
+                &["POST"],
+            ),
+            (
+                "/api/v1/deliveries/dispatch",
+                "/api/v1/deliveries/dispatch",
                 &["POST"],
             ),
             (

@@ -8,7 +8,9 @@
 //!   writes and deletes, `wasi:keyvalue/atomics.increment` for claims and ids (Spin's own
 //!   key-value interface has no atomic check-and-set);
 //! - sends relay mode's outbound requests over `wasi:http/outgoing-handler` ([`outbound`]);
-//! - writes the edge crate's events to stderr, where Spin keeps the component's log.
+//! - writes the edge crate's events to stderr, where Spin keeps the component's log;
+//! - once the response is complete, runs the edge crate's work after a response (relay mode's
+//!   dispatcher): Spin 4 keeps an instance running until its handler returns.
 
 // `#[http_component]` expands to the component's exported entry point (export names, unsafe ABI
 // glue); this crate's own code has no unsafe.
@@ -16,9 +18,10 @@
 
 mod outbound;
 
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use spin_sdk::key_value;
+use spin_sdk::wit::wasi::http0_2_0::types::{Fields, OutgoingBody, OutgoingResponse};
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
 use tombstone_core::Timestamp;
 use tombstone_edge::config::DEFAULT_BODY_TIMEOUT_MS;
@@ -30,7 +33,7 @@ use crate::outbound::{BodyError, SpinUpstream};
 const STORE: &str = "default";
 
 #[http_component]
-fn handle(req: IncomingRequest) -> Response {
+fn handle(req: IncomingRequest, response_out: ResponseOutparam) {
     let method = req.method().to_string();
     let path_with_query = req.path_with_query().unwrap_or_else(|| "/".to_owned());
     let (path, query) = path_with_query
@@ -50,6 +53,12 @@ fn handle(req: IncomingRequest) -> Response {
     let timeout_ms = config
         .as_ref()
         .map_or(DEFAULT_BODY_TIMEOUT_MS, |c| c.body_timeout_ms);
+    let store = SpinStore::open();
+    let env = Env {
+        kv: &store,
+        upstream: &SpinUpstream,
+        clock: &WallClock,
+    };
     let mut response = match outbound::read_body(req, tombstone_edge::body_limit(path), timeout_ms)
     {
         Ok(body) => {
@@ -60,11 +69,7 @@ fn handle(req: IncomingRequest) -> Response {
                 headers,
                 body: &body,
             };
-            let env = Env {
-                kv: &SpinStore::open(),
-                upstream: &SpinUpstream,
-            };
-            tombstone_edge::handle(&request, env, &config, now())
+            tombstone_edge::handle(&request, env, &config)
         }
         Err(error) => {
             let mut answer = match error {
@@ -76,15 +81,56 @@ fn handle(req: IncomingRequest) -> Response {
             answer
         }
     };
-    for event in std::mem::take(&mut response.events) {
+    write_events(std::mem::take(&mut response.events));
+    respond(response_out, response);
+    // The response is complete (its body finished): the sender has its answer. Spin keeps the
+    // instance running until this function returns, so relay mode's dispatcher runs here.
+    write_events(tombstone_edge::after_response(env, &config));
+}
+
+/// The edge crate's events, one line each on stderr (Spin's component log).
+fn write_events(events: Vec<tombstone_edge::Event>) {
+    for event in events {
         eprintln!("{}", event.to_line());
     }
-    let mut builder = Response::builder();
-    builder.status(response.status);
-    for (name, value) in response.headers {
-        builder.header(name, value);
+}
+
+/// Sends `response` and finishes its body, so that the client sees the end of it before any
+/// work after it.
+fn respond(out: ResponseOutparam, response: tombstone_edge::Response) {
+    let headers: Vec<(String, Vec<u8>)> = response
+        .headers
+        .into_iter()
+        .map(|(name, value)| (name, value.into_bytes()))
+        .collect();
+    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
+    let outgoing = OutgoingResponse::new(fields);
+    let _ = outgoing.set_status_code(response.status);
+    let Ok(body) = outgoing.body() else {
+        return;
+    };
+    out.set(outgoing);
+    let written = match body.write() {
+        Ok(stream) => response
+            .body
+            // `blocking-write-and-flush` takes at most 4096 bytes a call.
+            .chunks(4096)
+            .try_for_each(|chunk| stream.blocking_write_and_flush(chunk)),
+        Err(()) => return,
+    };
+    // The stream is gone (dropped above) before the body is finished, as WASI requires.
+    if written.is_ok() {
+        let _ = OutgoingBody::finish(body, None);
     }
-    builder.body(response.body).build()
+}
+
+/// Spin's wall clock.
+struct WallClock;
+
+impl tombstone_edge::Clock for WallClock {
+    fn now(&self) -> Timestamp {
+        now()
+    }
 }
 
 /// The wall clock, to the millisecond.

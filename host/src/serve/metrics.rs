@@ -5,9 +5,15 @@
 //! |---|---|---|
 //! | `tombstone_requests_total` | `route`, `status` | requests answered, by route template |
 //! | `tombstone_request_duration_seconds` | `route` | how long they took (histogram) |
-//! | `tombstone_outcomes_total` | `outcome` | `scheduled`, `duplicate`, each problem kind (`conflict`, `validation`, …), `ok` |
-//! | `tombstone_dead_letters_total` | `result` | deliveries kept (`kept`), or that could not be kept either (`lost`) |
-//! | `tombstone_rollbacks_failed_total` | | claims that could not be given back |
+//! | `tombstone_outcomes_total` | `outcome` | `scheduled`, `duplicate`, `queued`, each problem kind (`conflict`, `validation`, …), `ok` |
+//! | `tombstone_not_accepted_total` | `source`, `status` | deliveries refused for now (nothing durable could be written, a variable unusable): only the sender still has them |
+//! | `tombstone_delivery_attempts_total` | `outcome` | relay mode's attempts: `scheduled`, `duplicate`, `server-error`, `timeout`, … |
+//! | `tombstone_dead_letters_total` | `reason` | deliveries given up: `gone`, `verdict`, `exhausted`, `key-expired` |
+//! | `tombstone_deliveries_queued` | | queued deliveries, as the last complete dispatch saw them |
+//! | `tombstone_oldest_queued_delivery_age_seconds` | | how long ago the longest-waiting of them was received |
+//! | `tombstone_upstream_circuit_state` | | 0 closed, 1 open, 2 half-open |
+//! | `tombstone_delivery_leases_lost_total` | | due deliveries left to another dispatcher (two at once: rare) |
+//! | `tombstone_rollbacks_failed_total` | | claims or leases that could not be given back |
 //! | `tombstone_kv_operation_duration_seconds` | `operation`, `result` | key-value operations (histogram) |
 
 use std::sync::Arc;
@@ -16,8 +22,11 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use tombstone_edge::delivery::model::{AttemptOutcome, DeadReason};
+use tombstone_edge::delivery::policy::CircuitPhase;
 
 /// The content type of [`Metrics::render`]: Prometheus' text format 0.0.4.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -39,8 +48,19 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabels {
-    result: &'static str,
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    source: String,
+    status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -57,7 +77,13 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: HistogramFamily<RouteLabels>,
     outcomes: Family<OutcomeLabels, Counter>,
-    dead_letters: Family<ResultLabels, Counter>,
+    not_accepted: Family<RefusalLabels, Counter>,
+    attempts: Family<AttemptLabels, Counter>,
+    dead_letters: Family<ReasonLabels, Counter>,
+    queued: Gauge,
+    oldest_queued_age: Gauge,
+    circuit: Gauge,
+    leases_lost: Counter,
     rollbacks_failed: Counter,
     kv: HistogramFamily<KvLabels>,
 }
@@ -98,20 +124,63 @@ impl Metrics {
             "What each request came to: scheduled, duplicate, a problem kind, or ok",
             outcomes.clone(),
         );
-        let dead_letters = Family::<ResultLabels, Counter>::default();
+        let not_accepted = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "not_accepted",
+            "Deliveries refused for now (nothing durable could be written, or a variable is unusable): only their sender still has them",
+            not_accepted.clone(),
+        );
+        let attempts = Family::<AttemptLabels, Counter>::default();
+        registry.register(
+            "delivery_attempts",
+            "Relay mode's attempts to deliver upstream, by outcome",
+            attempts.clone(),
+        );
+        let dead_letters = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "dead_letters",
-            "Deliveries that failed on our side: kept as dead letters, or lost (not kept either)",
+            "Deliveries given up (dead letters), by reason",
             dead_letters.clone(),
         );
-        // Both results exist from the start, so a dashboard or an alert sees a zero, not nothing.
-        for result in ["kept", "lost"] {
-            drop(dead_letters.get_or_create(&ResultLabels { result }));
+        // Every label exists from the start, so a dashboard or an alert sees a zero, not nothing.
+        for reason in DeadReason::ALL {
+            drop(dead_letters.get_or_create(&ReasonLabels {
+                reason: reason.name(),
+            }));
         }
+        for outcome in AttemptOutcome::ALL {
+            drop(attempts.get_or_create(&AttemptLabels {
+                outcome: outcome.name(),
+            }));
+        }
+        let queued = Gauge::default();
+        registry.register(
+            "deliveries_queued",
+            "Queued deliveries, as the last dispatch that saw the whole queue counted them",
+            queued.clone(),
+        );
+        let oldest_queued_age = Gauge::default();
+        registry.register(
+            "oldest_queued_delivery_age_seconds",
+            "How long ago the longest-waiting queued delivery was received (0: none queued)",
+            oldest_queued_age.clone(),
+        );
+        let circuit = Gauge::default();
+        registry.register(
+            "upstream_circuit_state",
+            "The upstream's circuit: 0 closed, 1 open (deliveries queued without an attempt), 2 half-open",
+            circuit.clone(),
+        );
+        let leases_lost = Counter::default();
+        registry.register(
+            "delivery_leases_lost",
+            "Due deliveries left to another dispatcher that held their lease",
+            leases_lost.clone(),
+        );
         let rollbacks_failed = Counter::default();
         registry.register(
             "rollbacks_failed",
-            "Claims that could not be given back (their key answers 409 until its minutes pass)",
+            "Claims or leases that could not be given back (a claim's key answers 409 until its minutes pass)",
             rollbacks_failed.clone(),
         );
         let kv: HistogramFamily<KvLabels> = Family::new_with_constructor(kv_buckets);
@@ -125,7 +194,13 @@ impl Metrics {
             requests,
             durations,
             outcomes,
+            not_accepted,
+            attempts,
             dead_letters,
+            queued,
+            oldest_queued_age,
+            circuit,
+            leases_lost,
             rollbacks_failed,
             kv,
         })
@@ -151,12 +226,53 @@ impl Metrics {
             .inc();
     }
 
-    /// A dead letter kept (`true`) or lost.
-    pub fn dead_letter(&self, kept: bool) {
-        let result = if kept { "kept" } else { "lost" };
-        self.dead_letters
-            .get_or_create(&ResultLabels { result })
+    /// A delivery refused for now.
+    pub fn not_accepted(&self, source: &str, status: u16) {
+        self.not_accepted
+            .get_or_create(&RefusalLabels {
+                source: source.to_owned(),
+                status,
+            })
             .inc();
+    }
+
+    /// One attempt to deliver upstream.
+    pub fn attempt(&self, outcome: AttemptOutcome) {
+        self.attempts
+            .get_or_create(&AttemptLabels {
+                outcome: outcome.name(),
+            })
+            .inc();
+    }
+
+    /// A delivery given up.
+    pub fn dead_letter(&self, reason: DeadReason) {
+        self.dead_letters
+            .get_or_create(&ReasonLabels {
+                reason: reason.name(),
+            })
+            .inc();
+    }
+
+    /// The queue as a complete dispatch saw it.
+    pub fn queue(&self, queued: u32, oldest_age: Duration) {
+        self.queued.set(i64::from(queued));
+        self.oldest_queued_age
+            .set(i64::try_from(oldest_age.as_secs()).unwrap_or(i64::MAX));
+    }
+
+    /// The circuit's phase.
+    pub fn circuit(&self, phase: CircuitPhase) {
+        self.circuit.set(match phase {
+            CircuitPhase::Closed => 0,
+            CircuitPhase::Open => 1,
+            CircuitPhase::HalfOpen => 2,
+        });
+    }
+
+    /// A due delivery left to another dispatcher.
+    pub fn lease_lost(&self) {
+        self.leases_lost.inc();
     }
 
     /// A claim that could not be given back.

@@ -74,6 +74,8 @@ pub struct ServeOptions {
     pub fail_writes_to: Option<String>,
     /// Where `GET /metrics` is served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// How often relay mode's dispatcher runs with no request arriving; `None`: never.
+    pub dispatch_every: Option<Duration>,
 }
 
 /// Per-request store data.
@@ -250,8 +252,32 @@ impl Server {
             body::drain(req.into_body());
             return Ok((edge_response(answer), events));
         }
-        // The component's stderr, read once it has answered: its event lines become logs and
-        // metrics, anything else is passed on.
+        // Declared and chunked bodies alike: the component reads at most MAX_REQUEST_BYTES.
+        let (parts, body) = req.into_parts();
+        let body = body::DrainOnDrop::new(body);
+        let body = http_body_util::Limited::new(body, MAX_REQUEST_BYTES as usize).map_err(|e| {
+            match e.downcast::<hyper::Error>() {
+                Ok(e) => wasmtime_wasi_http::Error::Hyper(*e),
+                Err(_) => wasmtime_wasi_http::Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES)),
+            }
+        });
+        self.call(hyper::Request::from_parts(parts, body)).await
+    }
+
+    /// Runs the component on one request, as Spin does: a fresh instance, its answer as soon as
+    /// it sets one, and the instance left running after that until its handler returns (relay
+    /// mode's dispatcher runs there). The events it writes before its answer are the request's;
+    /// those it writes after are logged and counted when it ends.
+    async fn call<B>(
+        self: &Arc<Self>,
+        req: hyper::Request<B>,
+    ) -> anyhow::Result<(hyper::Response<HyperOutgoingBody>, Vec<Event>)>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        // The component's stderr: its event lines become logs and metrics, anything else is
+        // passed on.
         let stderr = MemoryOutputPipe::new(GUEST_STDERR_BYTES);
         let mut store = Store::new(
             self.pre.engine(),
@@ -265,16 +291,6 @@ impl Server {
         );
         store.set_epoch_deadline((self.budget.as_millis() / TICK.as_millis()) as u64);
         store.epoch_deadline_trap();
-        // Declared and chunked bodies alike: the component reads at most MAX_REQUEST_BYTES.
-        let (parts, body) = req.into_parts();
-        let body = body::DrainOnDrop::new(body);
-        let body = http_body_util::Limited::new(body, MAX_REQUEST_BYTES as usize).map_err(|e| {
-            match e.downcast::<hyper::Error>() {
-                Ok(e) => wasmtime_wasi_http::Error::Hyper(*e),
-                Err(_) => wasmtime_wasi_http::Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES)),
-            }
-        });
-        let req = hyper::Request::from_parts(parts, body);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -294,7 +310,21 @@ impl Server {
             anyhow::bail!("the component did not answer within {:?}", self.budget);
         };
         match answer {
-            Ok(Ok(resp)) => Ok((resp, telemetry::guest_events(&stderr.contents()))),
+            Ok(Ok(resp)) => {
+                let answered = stderr.contents();
+                let seen = answered.len();
+                let metrics = self.metrics.clone();
+                // What it does after its answer, once it is done (the epoch deadline bounds it).
+                tokio::task::spawn(async move {
+                    if let Ok(Err(e)) = task.await {
+                        tracing::warn!(target: "tombstone::host", error = %format!("{e:#}"), "the component failed after its answer");
+                    }
+                    let all = stderr.contents();
+                    let after = all.get(seen..).unwrap_or_default();
+                    telemetry::noted_all(metrics.as_deref(), telemetry::guest_events(after));
+                });
+                Ok((resp, telemetry::guest_events(&answered)))
+            }
             Ok(Err(e)) => Err(e.into()),
             Err(_) => {
                 let e = match task.await {
@@ -303,6 +333,31 @@ impl Server {
                     Err(e) => e.into(),
                 };
                 Err(e.context("the component failed"))
+            }
+        }
+    }
+
+    /// Relay mode's dispatcher with no request arriving: every `period`, one request the host
+    /// makes itself (`GET /healthz`, answered and dropped), after which the component runs its
+    /// dispatch exactly as it does after any request on Spin.
+    async fn dispatch_every(self: Arc<Self>, period: Duration) {
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let req = hyper::Request::get("http://localhost/healthz")
+                .header(hyper::header::HOST, "localhost")
+                .body(http_body_util::Empty::<Bytes>::new())
+                .expect("a valid request");
+            match self.call(req).await {
+                Ok((answer, events)) => {
+                    // The answer is read to its end, as a client would.
+                    let _ = answer.into_body().collect().await;
+                    telemetry::noted_all(self.metrics.as_deref(), events);
+                }
+                Err(e) => {
+                    tracing::warn!(target: "tombstone::host", error = %format!("{e:#}"), "the dispatch tick failed");
+                }
             }
         }
     }
@@ -444,6 +499,9 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         ));
         tokio::task::spawn(serve_metrics(metrics_listener, metrics));
     }
+    if let Some(period) = options.dispatch_every {
+        tokio::task::spawn(server.clone().dispatch_every(period));
+    }
     loop {
         let (client, _) = listener.accept().await?;
         let server = server.clone();
@@ -458,12 +516,8 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                         Ok(answered) => answered,
                         Err(e) => {
                             tracing::error!(target: "tombstone::host", error = %format!("{e:#}"), "request failed");
-                            let mut answer =
-                                tombstone_edge::Response::problem(&tombstone_core::Problem::new(
-                                    tombstone_core::ProblemKind::Unavailable,
-                                    "The request could not be processed; retry later.",
-                                ))
-                                .with_header("retry-after", "5");
+                            // In the status the route's source retries (HighLevel: 429).
+                            let mut answer = tombstone_edge::not_now(&path);
                             tombstone_edge::summarize(&path, &mut answer);
                             let events = std::mem::take(&mut answer.events);
                             (edge_response(answer), events)

@@ -68,51 +68,19 @@ pub fn answered(
     events: Vec<Event>,
     took: Duration,
 ) {
-    let mut route = String::from("-");
-    let mut outcome = String::from("ok");
-    let mut task_id = None;
+    let mut summary = None;
     for event in events {
         match event {
             Event::Answered {
-                route: r,
-                outcome: o,
-                task_id: t,
+                route,
+                outcome,
+                task_id,
                 ..
-            } => {
-                route = r;
-                outcome = o;
-                task_id = t;
-            }
-            Event::DeadLetterKept { id, reason } => {
-                if let Some(m) = metrics {
-                    m.dead_letter(true);
-                }
-                tracing::warn!(target: "tombstone::dead_letter", id = id.get(), reason, "kept a dead letter");
-            }
-            Event::DeadLetterLost { reason, error } => {
-                if let Some(m) = metrics {
-                    m.dead_letter(false);
-                }
-                tracing::error!(target: "tombstone::dead_letter", reason, error, "could not keep a dead letter");
-            }
-            Event::DeadLetterReplayed {
-                id,
-                status,
-                removed,
-            } => {
-                tracing::info!(target: "tombstone::dead_letter", id = id.get(), status, removed, "replayed a dead letter");
-            }
-            Event::DeadLetterNotUpdated { id, error } => {
-                tracing::warn!(target: "tombstone::dead_letter", id = id.get(), error, "could not update a dead letter");
-            }
-            Event::RollbackFailed { key, error } => {
-                if let Some(m) = metrics {
-                    m.rollback_failed();
-                }
-                tracing::warn!(target: "tombstone::store", key, error, "could not give a claim back");
-            }
+            } => summary = Some((route, outcome, task_id)),
+            other => noted(metrics, other),
         }
     }
+    let (route, outcome, task_id) = summary.unwrap_or_else(|| ("-".into(), "ok".into(), None));
     if let Some(m) = metrics {
         m.request(&route, status, &outcome, took);
     }
@@ -128,6 +96,102 @@ pub fn answered(
         problem,
         task_id,
     );
+}
+
+/// Logs and counts what the component did beyond answering: after a request's response (relay
+/// mode's dispatcher), or on the host's own dispatch tick.
+pub fn noted_all(metrics: Option<&Metrics>, events: Vec<Event>) {
+    for event in events {
+        if !matches!(event, Event::Answered { .. }) {
+            noted(metrics, event);
+        }
+    }
+}
+
+/// One event other than a request's summary: a log line, and its metrics.
+fn noted(metrics: Option<&Metrics>, event: Event) {
+    match event {
+        Event::Answered { .. } => {}
+        Event::DeliveryQueued {
+            task_id,
+            next_attempt_at,
+        } => {
+            let next_attempt_at = next_attempt_at.to_string();
+            tracing::info!(target: "tombstone::delivery", task_id, next_attempt_at, "queued a delivery");
+        }
+        Event::DeliveryAttempted {
+            task_id,
+            attempt,
+            outcome,
+            status,
+            state,
+            next_attempt_at,
+        } => {
+            if let Some(m) = metrics {
+                m.attempt(outcome);
+            }
+            let outcome = outcome.name();
+            let state = state.map(|s| s.name());
+            let next_attempt_at = next_attempt_at.map(|t| t.to_string());
+            tracing::info!(target: "tombstone::delivery", task_id, attempt, outcome, status, state, next_attempt_at, "attempted a delivery");
+        }
+        Event::DeliveryDead { task_id, reason } => {
+            if let Some(m) = metrics {
+                m.dead_letter(reason);
+            }
+            let reason = reason.name();
+            tracing::warn!(target: "tombstone::delivery", task_id, reason, "gave a delivery up: a dead letter");
+        }
+        Event::NotAccepted {
+            source,
+            status,
+            reason,
+        } => {
+            if let Some(m) = metrics {
+                m.not_accepted(&source, status);
+            }
+            tracing::error!(target: "tombstone::delivery", source, status, reason, "could not take a delivery now: only its sender still has it");
+        }
+        Event::CircuitChanged { phase, failures } => {
+            if let Some(m) = metrics {
+                m.circuit(phase);
+            }
+            let phase = format!("{phase:?}").to_lowercase();
+            tracing::warn!(target: "tombstone::delivery", phase, failures, "the upstream's circuit changed");
+        }
+        Event::QueueObserved {
+            queued,
+            oldest_received_at,
+            circuit,
+        } => {
+            if let Some(m) = metrics {
+                let age = oldest_received_at.map_or(Duration::ZERO, |at| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .as_secs();
+                    Duration::from_secs(now.saturating_sub(at.unix_seconds().max(0) as u64))
+                });
+                m.queue(queued, age);
+                m.circuit(circuit);
+            }
+        }
+        Event::LeaseLost { task_id } => {
+            if let Some(m) = metrics {
+                m.lease_lost();
+            }
+            tracing::debug!(target: "tombstone::delivery", task_id, "another dispatcher holds this delivery's lease");
+        }
+        Event::Unreadable { key, error } => {
+            tracing::error!(target: "tombstone::store", key, error, "a stored value could not be read");
+        }
+        Event::RollbackFailed { key, error } => {
+            if let Some(m) = metrics {
+                m.rollback_failed();
+            }
+            tracing::warn!(target: "tombstone::store", key, error, "could not give a claim or lease back");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ fn every_body_is_bounded_before_it_is_buffered_and_the_next_request_is_served() 
         ("POST", "/api/v1/invoice-deletions", "canonical body"),
         ("POST", "/api/v1/convert", "webhook body"),
         ("GET", "/healthz", "body"),
-        ("POST", "/api/v1/dead-letters/1/replay", "body"),
+        ("POST", "/api/v1/deliveries/dispatch", "body"),
     ];
     for (method, path, noun) in routes {
         // Declared: refused before a byte of the body is read, with the core's own document.

@@ -5,6 +5,7 @@
 //! first).
 
 mod cli;
+mod delivery;
 mod hardening;
 mod redis;
 mod relay;

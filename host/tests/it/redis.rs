@@ -14,14 +14,14 @@ use crate::support::*;
 
 /// A `redis-server` with an append-only file synced on every write, so a SIGKILL loses nothing
 /// it acknowledged.
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
     port: u16,
     dir: PathBuf,
 }
 
 impl RedisServer {
-    fn start(name: &str) -> RedisServer {
+    pub(crate) fn start(name: &str) -> RedisServer {
         let dir = scratch(&format!("redis-{name}"))
             .parent()
             .unwrap()
@@ -58,7 +58,7 @@ impl RedisServer {
     }
 
     /// SIGKILL, then a new server on the same port and files.
-    fn kill(mut self) -> (PathBuf, u16) {
+    pub(crate) fn kill(mut self) -> (PathBuf, u16) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         (self.dir.clone(), self.port)
@@ -72,7 +72,7 @@ impl RedisServer {
         redis::Client::open(self.url())?.get_connection()
     }
 
-    fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = redis::cmd("KEYS")
             .arg("*")
             .query(&mut self.connection().unwrap())
@@ -89,7 +89,7 @@ impl RedisServer {
     }
 
     /// Spin's runtime-config file pointing the `default` store at this server.
-    fn runtime_config(&self) -> PathBuf {
+    pub(crate) fn runtime_config(&self) -> PathBuf {
         let file = self.dir.join("runtime-config.toml");
         std::fs::write(
             &file,
@@ -138,12 +138,13 @@ fn deliver(addr: &str, key: &str) -> Option<Reply> {
     try_post_to(addr, key, &body_of(key)).ok()
 }
 
-#[test]
-fn one_deletion_sent_100_times_over_2_and_4_instances_is_scheduled_once() {
+fn one_deletion_sent_100_times_over_2_and_4_instances_is_scheduled_once(host: Host) {
     for n in [2, 4] {
-        let redis = RedisServer::start(&format!("one-key-{n}"));
+        let redis = RedisServer::start(&format!("one-key-{n}-{host:?}"));
         let config = redis.runtime_config();
-        let servers: Vec<Server> = (0..n).map(|_| instance("127.0.0.1:0", &config)).collect();
+        let servers: Vec<Server> = (0..n)
+            .map(|_| Server::launch(host, "127.0.0.1:0", Store::RuntimeConfig(&config), &[]))
+            .collect();
         let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
         let key = format!("one-key-{n}");
         let threads: Vec<_> = (0..100)
@@ -158,8 +159,8 @@ fn one_deletion_sent_100_times_over_2_and_4_instances_is_scheduled_once() {
         let (scheduled, duplicate, conflict) =
             (count("scheduled"), count("duplicate"), count("conflict"));
         println!(
-            "redis, {n} instances: 100 deliveries of one key: {scheduled} scheduled, \
-             {duplicate} duplicate, {conflict} conflict"
+            "redis, {n} instances of {host:?}: 100 deliveries of one key: {scheduled} \
+             scheduled, {duplicate} duplicate, {conflict} conflict"
         );
         assert_eq!(scheduled, 1, "{outcomes:?}");
         assert_eq!(scheduled + duplicate + conflict, 100, "{outcomes:?}");
@@ -175,6 +176,8 @@ fn one_deletion_sent_100_times_over_2_and_4_instances_is_scheduled_once() {
         }
     }
 }
+
+crate::on_both_hosts!(one_deletion_sent_100_times_over_2_and_4_instances_is_scheduled_once);
 
 #[test]
 fn accepted_deletions_leave_their_tasks_only_in_redis() {
@@ -213,7 +216,7 @@ fn accepted_deletions_leave_their_tasks_only_in_redis() {
     assert_eq!(expired.status, 200, "{expired:?}");
     assert_eq!(
         expired.json(),
-        serde_json::json!({"keys_scanned": 32, "claims_removed": 1, "tasks_removed": 0})
+        serde_json::json!({"keys_scanned": 32, "claims_removed": 1, "tasks_removed": 0, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
     );
     let keys = redis.keys();
     assert_eq!(keys.len(), 31, "{keys:?}");

@@ -30,13 +30,13 @@ enum Behaviour {
 
 /// A request as the upstream received it.
 #[derive(Debug, Clone)]
-struct Received {
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.split("\r\n").skip(1).find_map(|line| {
             let (n, v) = line.split_once(':')?;
             n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
@@ -77,7 +77,7 @@ impl TestUpstream {
 }
 
 /// Reads one request (head and `Content-Length` body).
-fn read_request(stream: &mut TcpStream) -> Option<Received> {
+pub(crate) fn read_request(stream: &mut TcpStream) -> Option<Received> {
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
     let head_end = loop {
@@ -193,13 +193,10 @@ fn edge(name: &str, origin: &str, allowed: &str, extra: &[&str]) -> (Server, std
     (Server::start(&kv, &args), kv)
 }
 
-fn dead_letter_ids(server: &Server) -> Vec<u64> {
-    server.get("/api/v1/dead-letters?limit=200").json()["dead_letters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_u64().unwrap())
-        .collect()
+/// The delivery record of the canonical deletion `key` of acme-vet.
+fn delivery_of(server: &Server, key: &str) -> Value {
+    let task = tombstone_core::task_id("acme-vet", key).unwrap();
+    server.get(&format!("/api/v1/deliveries/{task}")).json()
 }
 
 #[test]
@@ -315,7 +312,7 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
 }
 
 #[test]
-fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_once() {
+fn an_upstream_killed_mid_run_loses_nothing_and_each_deletion_is_scheduled_exactly_once() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let upstream_kv = scratch("kill-upstream");
@@ -325,7 +322,14 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
         "kill-edge",
         &origin,
         &origin,
-        &["--var", "upstream_timeout_ms=2000"],
+        &[
+            "--var",
+            "upstream_timeout_ms=2000",
+            "--var",
+            "retry_schedule_seconds=0,1,1,2,3,5,8",
+            "--var",
+            "circuit_open_seconds=1",
+        ],
     );
     let edge = Arc::new(edge);
 
@@ -348,10 +352,14 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
                         ],
                         body.as_bytes(),
                     );
+                    let status = r.json()["status"].as_str().unwrap_or("").to_owned();
                     // The task id of a deletion answered "scheduled" (by the upstream, relayed).
-                    let scheduled = (r.status == 202 && r.json()["status"] == "scheduled")
+                    let scheduled = (status == "scheduled")
                         .then(|| r.json()["task_id"].as_str().unwrap().to_owned());
-                    answers.lock().unwrap().push((i, r.status, scheduled));
+                    answers
+                        .lock()
+                        .unwrap()
+                        .push((i, r.status, status, scheduled));
                     std::thread::sleep(Duration::from_millis(25));
                 }
             })
@@ -365,41 +373,40 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
         s.join().unwrap();
     }
     let answers = answers.lock().unwrap().clone();
-    let accepted = answers.iter().filter(|(_, s, _)| *s == 202).count();
-    let refused = answers.iter().filter(|(_, s, _)| *s == 503).count();
-    assert_eq!(
-        accepted + refused,
-        DELIVERIES,
-        "only 202 or 503: {answers:?}"
-    );
     assert!(
-        accepted >= 8 && refused > 0,
-        "{accepted} accepted, {refused} refused"
+        answers.iter().all(|(_, s, _, _)| *s == 202),
+        "every delivery accepted: {answers:?}"
     );
-    let letters = dead_letter_ids(&edge);
-    assert_eq!(letters.len(), refused, "every 503 is a dead letter");
+    let queued = answers.iter().filter(|a| a.2 == "queued").count();
+    let accepted = answers.iter().filter(|a| a.2 == "scheduled").count();
+    assert_eq!(accepted + queued, DELIVERIES, "{answers:?}");
+    assert!(
+        accepted >= 8 && queued > 0,
+        "{accepted} scheduled, {queued} queued"
+    );
 
-    // The upstream comes back on the same address; the operator replays every letter.
-    let upstream = Server::start_on(&listen, &upstream_kv, &[]);
-    let mut replayed = Vec::new();
-    let mut scheduled: Vec<String> = answers.iter().filter_map(|(_, _, t)| t.clone()).collect();
-    for id in &letters {
-        let r = edge.post(&format!("/api/v1/dead-letters/{id}/replay"), &[], b"");
-        assert_eq!(r.status, 202, "letter {id}: {r:?}");
-        let status = r.json()["status"].as_str().unwrap().to_owned();
-        if status == "scheduled" {
-            scheduled.push(r.json()["task_id"].as_str().unwrap().to_owned());
-        }
-        replayed.push(status);
+    // The upstream comes back on the same address; nobody replays anything.
+    let upstream = Server::start_on(&listen, &upstream_kv, &["--dispatch-every-ms", "0"]);
+    let started = Instant::now();
+    while stored_tasks(&upstream_kv).len() < DELIVERIES {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {DELIVERIES} tasks upstream",
+            stored_tasks(&upstream_kv).len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(
-        dead_letter_ids(&edge).is_empty(),
-        "every letter was delivered"
-    );
     // One task upstream per deletion, and no deletion answered "scheduled" twice (a second
     // scheduling would overwrite the same task key, so the answers are what can show it).
     let tasks = stored_tasks(&upstream_kv);
     assert_eq!(tasks.len(), DELIVERIES, "one task upstream per deletion");
+    let mut scheduled: Vec<String> = answers.iter().filter_map(|a| a.3.clone()).collect();
+    for i in 0..DELIVERIES {
+        let d = delivery_of(&edge, &format!("kill-{i}"));
+        if d["state"] == "delivered" && d["response"]["status"] == "scheduled" {
+            scheduled.push(d["task_id"].as_str().unwrap().to_owned());
+        }
+    }
     let mut once = scheduled.clone();
     once.sort();
     once.dedup();
@@ -408,7 +415,6 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
         scheduled.len(),
         "a deletion scheduled twice: {scheduled:?}"
     );
-    assert!(once.iter().all(|t| tasks.contains(&format!("task/{t}"))));
     // Every deletion, sent again, is the upstream's duplicate of its one task.
     for i in 0..DELIVERIES {
         let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
@@ -416,11 +422,10 @@ fn an_upstream_killed_mid_run_loses_nothing_and_every_replay_schedules_exactly_o
         assert_eq!(r.json()["status"], "duplicate", "deletion {i}");
     }
     println!(
-        "kill-and-replay: {DELIVERIES} deliveries, {accepted} accepted before/around the kill, \
-         {refused} kept as dead letters, {} replays ({} scheduled, {} duplicate), {} tasks upstream",
-        replayed.len(),
-        replayed.iter().filter(|s| *s == "scheduled").count(),
-        replayed.iter().filter(|s| *s == "duplicate").count(),
+        "kill-and-recover: {DELIVERIES} deliveries, {accepted} scheduled before/around the kill, \
+         {queued} queued and delivered by the dispatcher within {:.1} s of the upstream's return, \
+         {} tasks upstream",
+        started.elapsed().as_secs_f64(),
         tasks.len()
     );
 }
@@ -468,10 +473,10 @@ fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
         let rss_before = edge.peak_rss_kib();
         let started = Instant::now();
         let r = canonical(&edge, "k-1", CANONICAL);
-        assert_eq!(r.problem().1, "unavailable", "{name}");
         assert_eq!(
-            (r.status, r.headers.get("retry-after").map(String::as_str)),
-            (503, Some("5"))
+            (r.status, r.json()["status"].clone()),
+            (202, json!("queued")),
+            "{name}: {r:?}"
         );
         assert!(
             started.elapsed() < Duration::from_secs(5),
@@ -479,15 +484,13 @@ fn an_upstream_that_hangs_answers_garbage_or_fails_is_never_a_success() {
             started.elapsed()
         );
         assert_eq!(wire.received().len(), 1, "{name}");
-        let letter = edge.get("/api/v1/dead-letters/1").json();
+        let delivery = delivery_of(&edge, "k-1");
+        let detail = delivery["attempts"][0]["detail"].as_str().unwrap();
+        assert!(detail.contains(reason), "{name}: {delivery}");
+        assert_eq!(delivery["body"], CANONICAL);
+        let task = tombstone_core::task_id("acme-vet", "k-1").unwrap();
         assert!(
-            letter["reason"].as_str().unwrap().contains(reason),
-            "{name}: {letter}"
-        );
-        assert_eq!(letter["body"], CANONICAL);
-        assert_eq!(
-            stored_keys(&edge_kv),
-            ["dead-letter/1", "dead-letters/last-id"],
+            stored_keys(&edge_kv).contains(&format!("delivery/{task}")),
             "{name}"
         );
         // A 50 MiB answer is not buffered: the edge reads at most 64 KiB + 1 of it.
@@ -502,24 +505,27 @@ fn a_request_to_any_other_host_is_refused_as_spin_refuses_it() {
     let allowed = format!("http://127.0.0.1:{}", free_port());
     let (edge, _) = edge("denied", &other.origin(), &allowed, &[]);
     let r = canonical(&edge, "k-1", CANONICAL);
-    assert_eq!((r.status, r.problem().1), (503, "unavailable".into()));
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (202, json!("queued"))
+    );
     assert!(
         other.received().is_empty(),
         "nothing reached the other host"
     );
-    let letter = edge.get("/api/v1/dead-letters/1").json();
-    assert!(
-        letter["reason"].as_str().unwrap().contains("denied"),
-        "{letter}"
-    );
+    let delivery = delivery_of(&edge, "k-1");
+    assert_eq!(delivery["attempts"][0]["outcome"], "denied", "{delivery}");
     // With nothing set, upstream_origin's default allows no real host either.
     let kv = scratch("denied-default");
     let url = format!("upstream_url={}/api/v1/invoice-deletions", other.origin());
     let edge = Server::start(&kv, &["--var", &url]);
-    assert_eq!(canonical(&edge, "k-1", CANONICAL).status, 503);
+    assert_eq!(
+        canonical(&edge, "k-1", CANONICAL).json()["status"],
+        "queued"
+    );
     assert!(other.received().is_empty());
-    let letter: Value = edge.get("/api/v1/dead-letters/1").json();
-    assert!(letter["reason"]
+    let delivery: Value = delivery_of(&edge, "k-1");
+    assert!(delivery["attempts"][0]["detail"]
         .as_str()
         .unwrap()
         .contains("upstream_origin"));
@@ -663,24 +669,19 @@ fn https_upstreams_are_trusted_through_the_systems_roots_only() {
         200
     );
 
-    // The system's roots alone do not know the test CA: never a success, a dead letter.
+    // The system's roots alone do not know the test CA: never a success; it is queued.
     let plain_kv = scratch("relay-tls-untrusted");
     let plain = Server::start(&plain_kv, &["--var", &url, "--var", &allowed]);
     let r = canonical(&plain, "tls-2", CANONICAL);
     assert_eq!(
-        (r.status, r.problem().1),
-        (503, "unavailable".to_owned()),
+        (r.status, r.json()["status"].clone()),
+        (202, json!("queued")),
         "{r:?}"
     );
-    let letter = plain.get("/api/v1/dead-letters/1").json();
-    println!("untrusted certificate: {}", letter["reason"]);
-    assert!(
-        letter["reason"]
-            .as_str()
-            .unwrap()
-            .contains("ErrorCode::TlsProtocolError"),
-        "{letter}"
-    );
+    let delivery = delivery_of(&plain, "tls-2");
+    let detail = delivery["attempts"][0]["detail"].as_str().unwrap();
+    println!("untrusted certificate: {detail}");
+    assert!(detail.contains("ErrorCode::TlsProtocolError"), "{delivery}");
     let task_id = tombstone_core::task_id("acme-vet", "tls-2").unwrap();
     assert_eq!(
         upstream.get(&format!("/api/v1/tasks/{task_id}")).status,

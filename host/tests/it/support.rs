@@ -10,10 +10,70 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// A running `tombstone serve`; killed (SIGKILL) on drop.
+/// Which host runs the Spin component: our own (`tombstone serve`) or real Spin (`spin up`
+/// with the project's `spin.toml` unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// `tombstone serve`.
+    Serve,
+    /// `spin up`.
+    Spin,
+}
+
+impl Host {
+    /// The Spin CLI: `$SPIN`, else `spin` on `PATH`; `None` when there is none.
+    pub fn spin_cli() -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os("SPIN").filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
+        }
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("spin"))
+                .find(|candidate| candidate.is_file())
+        })
+    }
+
+    /// Whether this host can run here; says why not, in one line, when it cannot.
+    pub fn available(self) -> bool {
+        if self == Host::Spin && Host::spin_cli().is_none() {
+            println!("real Spin: no Spin CLI found (SPIN or PATH); this test ran on tombstone serve only");
+            return false;
+        }
+        true
+    }
+
+    /// The key-value file a host keeps in `dir`: ours, or Spin's default SQLite store (the same
+    /// table layout).
+    pub fn kv_file(self, dir: &Path) -> PathBuf {
+        match self {
+            Host::Serve => dir.join("kv.sqlite"),
+            Host::Spin => dir.join("sqlite_key_value.db"),
+        }
+    }
+}
+
+/// Where a launched host keeps its `default` store.
+#[derive(Debug, Clone, Copy)]
+pub enum Store<'a> {
+    /// SQLite in this folder (its file: [`Host::kv_file`]).
+    Dir(&'a Path),
+    /// What this Spin runtime-config file says (Redis, for several instances).
+    RuntimeConfig(&'a Path),
+}
+
+/// The project's root (where `spin.toml` is).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A running `tombstone serve` or `spin up`; killed (SIGKILL, its whole process group) on drop.
 pub struct Server {
     child: Child,
     pub addr: String,
+    pub host: Host,
 }
 
 /// A loopback port that was free a moment ago (for a server that must come back on the same
@@ -49,6 +109,85 @@ impl Server {
         Server::spawn_with(listen, args, stderr, &[])
     }
 
+    /// The component on `host`, listening on `listen` (`127.0.0.1:0`: any free port), its store
+    /// at `store`, with Spin variables `vars` (`--var` for serve, `SPIN_VARIABLE_*` for Spin).
+    pub fn launch(host: Host, listen: &str, store: Store<'_>, vars: &[(&str, &str)]) -> Server {
+        match host {
+            Host::Serve => {
+                let mut args: Vec<String> = match store {
+                    Store::Dir(dir) => vec!["--kv".into(), path_text(&host.kv_file(dir))],
+                    Store::RuntimeConfig(file) => {
+                        vec!["--runtime-config".into(), path_text(file)]
+                    }
+                };
+                for (name, value) in vars {
+                    args.push("--var".into());
+                    args.push(format!("{name}={value}"));
+                }
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                Server::spawn(listen, &args)
+            }
+            Host::Spin => Server::spin_up(listen, store, vars),
+        }
+    }
+
+    /// `spin up` from the project's root with its `spin.toml` unchanged, in a process group of
+    /// its own (it runs the server as a child: a kill must reach both).
+    fn spin_up(listen: &str, store: Store<'_>, vars: &[(&str, &str)]) -> Server {
+        use std::os::unix::process::CommandExt;
+        let spin = Host::spin_cli().expect("a Spin CLI (SPIN or PATH)");
+        let listen = if listen.ends_with(":0") {
+            format!("127.0.0.1:{}", free_port())
+        } else {
+            listen.to_owned()
+        };
+        let mut command = Command::new(spin);
+        command
+            .current_dir(project_root())
+            .args(["up", "--listen", &listen]);
+        match store {
+            Store::Dir(dir) => {
+                command.arg("--state-dir").arg(dir);
+            }
+            Store::RuntimeConfig(file) => {
+                // Each instance its own (its logs), the store the file's.
+                let port = listen.rsplit(':').next().unwrap_or("0");
+                let state = file.parent().unwrap().join(format!("spin-state-{port}"));
+                command
+                    .arg("--runtime-config-file")
+                    .arg(file)
+                    .arg("--state-dir")
+                    .arg(state);
+            }
+        }
+        for (name, value) in vars {
+            command.env(
+                format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+                value,
+            );
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("start spin up");
+        let server = Server {
+            child,
+            addr: listen,
+            host: Host::Spin,
+        };
+        let started = std::time::Instant::now();
+        while try_request(&server.addr, "GET", "/healthz", &[], b"").is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "spin up did not answer on {} within a minute",
+                server.addr
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
     /// The same, with environment variables set for the process.
     pub fn spawn_with(listen: &str, args: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
@@ -69,7 +208,11 @@ impl Server {
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_owned();
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            host: Host::Serve,
+        }
     }
 
     /// The server's peak resident memory since the last [`Server::reset_peak_rss`] (or its
@@ -139,8 +282,18 @@ impl Server {
 
     /// SIGKILL: no shutdown hook runs.
     pub fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.kill_all();
+    }
+
+    /// SIGKILL to the process, and to its process group when it has one (Spin's).
+    fn kill_all(&mut self) {
+        if self.host == Host::Spin {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn request(
@@ -167,9 +320,12 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill_all();
     }
+}
+
+fn path_text(path: &Path) -> String {
+    path.to_str().expect("a UTF-8 path").to_owned()
 }
 
 /// One request on a connection of its own; an error when the server is not there or closes
@@ -337,6 +493,11 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
     }
 }
 
+/// A fresh folder of its own for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    scratch(name).parent().unwrap().to_path_buf()
+}
+
 /// A fresh folder for one test's key-value file.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}"));
@@ -442,5 +603,50 @@ pub fn assert_every_shared_sample_in(covered: &std::collections::BTreeSet<String
             let file = format!("payloads/{dir}/{name}");
             assert!(covered.contains(&file), "{file} {missing}");
         }
+    }
+}
+
+/// Runs one end-to-end test on both hosts: `name::serve` on `tombstone serve`, `name::spin` on
+/// real Spin when a Spin CLI is found (else that test says so in one line and passes).
+#[macro_export]
+macro_rules! on_both_hosts {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use $crate::support::Host;
+
+                #[test]
+                fn serve() {
+                    super::$name(Host::Serve);
+                }
+
+                #[test]
+                fn spin() {
+                    if Host::Spin.available() {
+                        super::$name(Host::Spin);
+                    }
+                }
+            }
+        )+
+    };
+}
+
+/// Waits until `done` holds, `poke`-ing the service meanwhile (on Spin the dispatcher runs
+/// after requests: this is the traffic a live service has), for at most `limit`.
+pub fn wait_for(server: &Server, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        if done() {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "not done within {limit:?} on {:?}",
+            server.host
+        );
+        if server.host == Host::Spin {
+            let _ = try_request(&server.addr, "GET", "/healthz", &[], b"");
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

@@ -46,8 +46,8 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
         tombstone_tests::conformance_dir().join("payloads/mercoa/00-doc-example-verbatim.json"),
     )
     .unwrap();
-    // 1 dead letter (every task write fails), 1 invalid JSON, 1 unknown route, 1 health check,
-    // 1 dry run, 1 dead-letter listing.
+    // 1 refused for now (every task write fails), 1 invalid JSON, 1 unknown route, 1 health
+    // check, 1 dry run, 1 delivery listing.
     let webhook = format!("/api/v1/webhooks/mercoa/{org}");
     assert_eq!(server.post(&webhook, &[], &mercoa).status, 503);
     assert_eq!(server.post(&webhook, &[], b"{not json").status, 400);
@@ -63,7 +63,7 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
             .status,
         200
     );
-    assert_eq!(server.get("/api/v1/dead-letters").status, 200);
+    assert_eq!(server.get("/api/v1/deliveries").status, 200);
 
     let text = reqwest_like_get(&metrics_listen, "/metrics");
     let requests = samples(&text, "tombstone_requests_total");
@@ -83,9 +83,10 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
     assert_eq!(outcomes["outcome=\"invalid-json\""], 1.0);
     assert_eq!(outcomes["outcome=\"not-found\""], 1.0);
     assert_eq!(outcomes["outcome=\"ok\""], 3.0);
+    let refused = samples(&text, "tombstone_not_accepted_total");
+    assert_eq!(refused["source=\"mercoa\",status=\"503\""], 1.0, "{text}");
     let letters = samples(&text, "tombstone_dead_letters_total");
-    assert_eq!(letters["result=\"kept\""], 1.0);
-    assert_eq!(letters["result=\"lost\""], 0.0);
+    assert_eq!(letters["reason=\"exhausted\""], 0.0);
     let durations = samples(&text, "tombstone_request_duration_seconds_count");
     assert_eq!(durations.values().sum::<f64>(), 6.0);
     let kv_ops = samples(&text, "tombstone_kv_operation_duration_seconds_count");
@@ -138,8 +139,9 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
     assert_eq!(outcomes["outcome=\"duplicate\""], 1.0);
     assert_eq!(outcomes["outcome=\"validation\""], 1.0);
     assert_eq!(
-        samples(&text, "tombstone_dead_letters_total")["result=\"kept\""],
-        0.0
+        samples(&text, "tombstone_not_accepted_total").len(),
+        0,
+        "{text}"
     );
     drop(server);
     drop(second);
@@ -192,10 +194,10 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
         ),
         (422.into(), "validation".into())
     );
-    // The dead letter was logged too.
-    assert!(lines
-        .iter()
-        .any(|l| l["target"] == "tombstone::dead_letter" && l["id"] == 1));
+    // The refusal was logged too, with what failed.
+    assert!(lines.iter().any(|l| l["target"] == "tombstone::delivery"
+        && l["status"] == 503
+        && l["reason"].as_str().is_some_and(|r| r.contains("injected"))));
     // Never a path's organization, a header value or a payload id.
     let all = std::fs::read_to_string(&log).unwrap() + &std::fs::read_to_string(&log2).unwrap();
     for secret in [

@@ -1,6 +1,6 @@
 //! The canonical request itself: checked strictly and passed through, ids trimmed.
 
-use super::{schema, Detection, EventSpec, Mapped, Proof, SourceSpec};
+use super::{schema, Detection, EventSpec, Mapped, Proof, Retried, RetryContract, SourceSpec};
 use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
 use crate::context::Context;
 use crate::error::{FieldError, Problem, ProblemKind};
@@ -15,6 +15,11 @@ pub static SOURCE: SourceSpec = SourceSpec {
     name: "canonical",
     display_name: "Canonical",
     success_status: 202,
+    retry: RetryContract {
+        // The canonical contract: a 409 (the same key in flight) and a 503 say "retry".
+        retried: Retried::AnyFailure,
+        not_now_status: 503,
+    },
     proof: Proof::ApiKey,
     events: &[EventSpec {
         name: "invoice-deletions",

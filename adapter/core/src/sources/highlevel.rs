@@ -7,7 +7,7 @@
 
 use super::{
     clinic_id, first_id, not_a_deletion, required_id, schema, Detection, EventSpec, Mapped, Proof,
-    SourceSpec,
+    Retried, RetryContract, SourceSpec,
 };
 use crate::canonical::{DeletionRequest, InvoiceDeletion};
 use crate::context::Context;
@@ -22,6 +22,12 @@ pub static SOURCE: SourceSpec = SourceSpec {
     name: "highlevel",
     display_name: "HighLevel",
     success_status: 200,
+    // HighLevel retries only 429 ("Automated Webhook Retries": up to six more times, about 10
+    // minutes apart); every other status, 503 and 409 included, is final.
+    retry: RetryContract {
+        retried: Retried::Only(&[429]),
+        not_now_status: 429,
+    },
     proof: Proof::HighLevel {
         secret_variable: "highlevel_webhook_secret",
         ed25519_variable: "highlevel_ed25519_public_key",

@@ -7,7 +7,7 @@
 
 use super::{
     clinic_id, detect_by_event_field, first_id, required_id, schema, Detection, EventSpec, Mapped,
-    Proof, SourceSpec,
+    Proof, Retried, RetryContract, SourceSpec,
 };
 use crate::canonical::{DeletionRequest, InvoiceDeletion};
 use crate::context::Context;
@@ -22,6 +22,11 @@ pub static SOURCE: SourceSpec = SourceSpec {
     name: "mercoa",
     display_name: "Mercoa",
     success_status: 200,
+    // Mercoa sends through Svix, which retries every non-2xx answer for about 28 hours.
+    retry: RetryContract {
+        retried: Retried::AnyFailure,
+        not_now_status: 503,
+    },
     proof: Proof::StandardWebhooks {
         secret_variable: "mercoa_webhook_secret",
     },

@@ -34,6 +34,9 @@ pub struct SourceSpec {
     pub display_name: &'static str,
     /// The status its webhooks expect on success (what the provider documents).
     pub success_status: u16,
+    /// How it treats a delivery that was not accepted: what it retries, and what to answer it
+    /// when a delivery cannot be accepted right now.
+    pub retry: RetryContract,
     /// How a sender proves itself.
     pub proof: Proof,
     /// Its deletion events; the first is the one a payload forced to this source is held to
@@ -44,6 +47,52 @@ pub struct SourceSpec {
     /// The JSON Pointers `detect` reads (the fast path keeps only what is read; see
     /// [`crate::fast`]).
     pub detected_by: &'static [&'static str],
+}
+
+/// Which answers a sender retries, as it documents them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retried {
+    /// Every answer that is not a 2xx (Svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    AnyFailure,
+    /// Only these statuses; every other answer is final (HighLevel retries only 429).
+    Only(&'static [u16]),
+    /// The sender publishes no retry policy: assume the HTTP convention (a 409, 429 or 5xx
+    /// with `Retry-After` is retried), and never count on it.
+    Unpublished,
+}
+
+/// How a source treats failure: the statuses it retries, and the one tombstone answers when it
+/// cannot accept a delivery right now (its store is down, another delivery of the same
+/// deletion holds the claim, nothing durable could be written). A verdict on the payload
+/// itself (400, 401, 413, 415, 422) is final for every source and never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryContract {
+    /// What the sender retries.
+    pub retried: Retried,
+    /// The status of a transient refusal when the refusal's own status (409, 503) is one the
+    /// sender would not retry. Always sent with `Retry-After`.
+    pub not_now_status: u16,
+}
+
+impl RetryContract {
+    /// Whether the sender retries an answer of this status.
+    pub fn retries(&self, status: u16) -> bool {
+        match self.retried {
+            Retried::AnyFailure => !(200..300).contains(&status),
+            Retried::Only(statuses) => statuses.contains(&status),
+            Retried::Unpublished => matches!(status, 409 | 429 | 500..=599),
+        }
+    }
+
+    /// The status to answer a transient refusal whose own status is `status` (409 `conflict`,
+    /// 503 `unavailable`): itself when the sender retries it, else [`Self::not_now_status`].
+    pub fn transient_status(&self, status: u16) -> u16 {
+        if self.retries(status) {
+            status
+        } else {
+            self.not_now_status
+        }
+    }
 }
 
 /// How a sender proves itself to the ingestion service.
@@ -136,6 +185,11 @@ impl Source {
     /// The status its webhooks expect on success.
     pub fn success_status(self) -> u16 {
         self.0.success_status
+    }
+
+    /// How it treats failure.
+    pub fn retry(self) -> RetryContract {
+        self.0.retry
     }
 
     /// How a sender proves itself.

@@ -12,7 +12,7 @@
 
 use super::{
     clinic_id, detect_by_event_field, required_id, schema, Detection, EventSpec, Mapped, Proof,
-    SourceSpec,
+    Retried, RetryContract, SourceSpec,
 };
 use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
 use crate::context::Context;
@@ -32,6 +32,11 @@ pub static SOURCE: SourceSpec = SourceSpec {
     name: "willsuite",
     display_name: "WillSuite",
     success_status: 202,
+    // WillSuite publishes no retry policy.
+    retry: RetryContract {
+        retried: Retried::Unpublished,
+        not_now_status: 503,
+    },
     proof: Proof::StandardWebhooks {
         secret_variable: "willsuite_webhook_secret",
     },

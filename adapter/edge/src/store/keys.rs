@@ -7,8 +7,16 @@
 //! | `task/<task_id>` | [`StoredTask`]: the idempotency record and the scheduled task |
 //! | `task/<task_id>/<generation>` | [`StoredTask`]: an expired generation, archived before its key was reused |
 //! | `claim/<task_id>/<generation>/<minute>` | counter: the claims taken in that minute |
-//! | `dead-letter/<id>` | [`DeadLetter`] |
-//! | `dead-letters/last-id` | counter: the last dead-letter id handed out |
+//! | `delivery/<task_id>` | [`Delivery`]: a deletion relay mode took over (queued, delivered or dead) |
+//! | `deliveries/last-seq` | counter: the last number of the queue's index handed out |
+//! | `deliveries/seq/<n>` | [`IndexEntry`]: the queue's index, in the order deliveries were queued |
+//! | `deliveries/head` | [`Head`]: no delivery below it is still queued |
+//! | `deliveries/cursor` | number: where the next dispatch continues its scan |
+//! | `deliveries/next-due` | time: the earliest next attempt (a hint; dispatch is idle before it) |
+//! | `deliveries/lease/<task_id>/<attempt>/<minute>` | counter: the dispatcher making that attempt |
+//! | `deliveries/drain/<second>` | counter: the dispatch running in that second |
+//! | `upstream/circuit` | [`CircuitState`]: the upstream's health, shared by every instance |
+//! | `upstream/circuit/probe/<until>` | counter: the attempt probing a half-open circuit |
 //! | `healthz` | never written: `/healthz` reads it to see that the store answers |
 //!
 //! Each key type also parses its own keys back, for the maintenance route, the only code that
@@ -21,8 +29,10 @@ use serde::Serialize;
 use tombstone_core::TaskId;
 
 use super::{decode_counter, KeyValue, StoreError};
-use crate::dead_letters::{DeadLetter, DeadLetterId};
+use crate::delivery::model::{Delivery, Head, IndexEntry};
+use crate::delivery::policy::CircuitState;
 use crate::schedule::StoredTask;
+use tombstone_core::Timestamp;
 
 /// A key whose value is JSON of one type.
 pub trait JsonKey: fmt::Display {
@@ -127,31 +137,208 @@ impl fmt::Display for ClaimKey<'_> {
 
 impl CounterKey for ClaimKey<'_> {}
 
-/// A kept delivery.
-pub struct DeadLetterKey(pub DeadLetterId);
+/// A delivery relay mode took over.
+pub struct DeliveryKey<'a>(pub &'a TaskId);
 
-impl fmt::Display for DeadLetterKey {
+impl fmt::Display for DeliveryKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "dead-letter/{}", self.0)
+        write!(f, "delivery/{}", self.0)
     }
 }
 
-impl JsonKey for DeadLetterKey {
-    type Value = DeadLetter;
-    const WHAT: &'static str = "dead letter";
-}
-
-/// The last dead-letter id handed out: ids come from incrementing it, so they are unique across
-/// instances and the newest letters are found without listing keys.
-pub struct LastDeadLetterId;
-
-impl fmt::Display for LastDeadLetterId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("dead-letters/last-id")
+impl DeliveryKey<'_> {
+    /// The task id of a `delivery/<id>` key.
+    pub fn parse(key: &str) -> Option<TaskId> {
+        TaskId::parse(key.strip_prefix("delivery/")?)
     }
 }
 
-impl CounterKey for LastDeadLetterId {}
+impl JsonKey for DeliveryKey<'_> {
+    type Value = Delivery;
+    const WHAT: &'static str = "delivery";
+}
+
+/// The last number of the queue's index handed out.
+pub struct LastSeq;
+
+impl fmt::Display for LastSeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deliveries/last-seq")
+    }
+}
+
+impl CounterKey for LastSeq {}
+
+/// Entry `n` of the queue's index.
+pub struct IndexKey(pub u64);
+
+impl fmt::Display for IndexKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "deliveries/seq/{}", self.0)
+    }
+}
+
+impl IndexKey {
+    /// The number of a `deliveries/seq/<n>` key.
+    pub fn parse(key: &str) -> Option<u64> {
+        canonical_number(key.strip_prefix("deliveries/seq/")?)
+    }
+}
+
+impl JsonKey for IndexKey {
+    type Value = IndexEntry;
+    const WHAT: &'static str = "queue index entry";
+}
+
+/// The lowest number of the index whose delivery may still be queued.
+pub struct HeadKey;
+
+impl fmt::Display for HeadKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deliveries/head")
+    }
+}
+
+impl JsonKey for HeadKey {
+    type Value = Head;
+    const WHAT: &'static str = "queue head";
+}
+
+/// Where the next dispatch continues its scan of the index.
+pub struct CursorKey;
+
+impl fmt::Display for CursorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deliveries/cursor")
+    }
+}
+
+impl JsonKey for CursorKey {
+    type Value = u64;
+    const WHAT: &'static str = "queue cursor";
+}
+
+/// The earliest time a queued delivery is due (a hint that lets a dispatch stay idle).
+pub struct NextDueKey;
+
+impl fmt::Display for NextDueKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deliveries/next-due")
+    }
+}
+
+impl JsonKey for NextDueKey {
+    type Value = Timestamp;
+    const WHAT: &'static str = "next due time";
+}
+
+/// The lease of one attempt of a delivery, in one minute: the dispatcher that increments it to 1
+/// (and finds no lease of the minute before) makes the attempt; the claims' protocol
+/// (`tombstone_core::idempotency`), per attempt.
+pub struct LeaseKey<'a> {
+    /// The delivery.
+    pub task: &'a TaskId,
+    /// The attempt's number (the delivery's `attempt_count` before it).
+    pub attempt: u32,
+    /// The minute (`tombstone_core::idempotency::claim_minute`).
+    pub minute: i64,
+}
+
+impl LeaseKey<'_> {
+    /// The same lease in another minute.
+    pub fn at_minute(&self, minute: i64) -> LeaseKey<'_> {
+        LeaseKey {
+            task: self.task,
+            attempt: self.attempt,
+            minute,
+        }
+    }
+
+    /// The minute of a `deliveries/lease/<id>/<attempt>/<minute>` key.
+    pub fn parse_minute(key: &str) -> Option<i64> {
+        let mut parts = key.strip_prefix("deliveries/lease/")?.split('/');
+        let (id, attempt, minute) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || TaskId::parse(id).is_none() {
+            return None;
+        }
+        canonical_number(attempt)?;
+        minute
+            .parse::<i64>()
+            .ok()
+            .filter(|m| m.to_string() == minute)
+    }
+}
+
+impl fmt::Display for LeaseKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "deliveries/lease/{}/{}/{}",
+            self.task, self.attempt, self.minute
+        )
+    }
+}
+
+impl CounterKey for LeaseKey<'_> {}
+
+/// The dispatch of one second: only the dispatcher that increments it to 1 scans the queue, so
+/// that a burst of requests does not start a dispatch each.
+pub struct DrainKey(pub i64);
+
+impl fmt::Display for DrainKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "deliveries/drain/{}", self.0)
+    }
+}
+
+impl DrainKey {
+    /// The second of a `deliveries/drain/<second>` key.
+    pub fn parse(key: &str) -> Option<i64> {
+        let text = key.strip_prefix("deliveries/drain/")?;
+        text.parse::<i64>().ok().filter(|s| s.to_string() == text)
+    }
+}
+
+impl CounterKey for DrainKey {}
+
+/// The upstream's health, shared by every instance.
+pub struct CircuitKey;
+
+impl fmt::Display for CircuitKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("upstream/circuit")
+    }
+}
+
+impl JsonKey for CircuitKey {
+    type Value = CircuitState;
+    const WHAT: &'static str = "circuit";
+}
+
+/// The probe of a half-open circuit: the attempt that increments it to 1 makes it.
+pub struct ProbeKey(pub Timestamp);
+
+impl fmt::Display for ProbeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "upstream/circuit/probe/{}{:03}",
+            self.0.unix_seconds(),
+            self.0.nanos() / 1_000_000
+        )
+    }
+}
+
+impl ProbeKey {
+    /// The Unix second of an `upstream/circuit/probe/<milliseconds>` key.
+    pub fn parse_second(key: &str) -> Option<i64> {
+        let text = key.strip_prefix("upstream/circuit/probe/")?;
+        let millis = text.parse::<i64>().ok().filter(|m| m.to_string() == text)?;
+        Some(millis.div_euclid(1000))
+    }
+}
+
+impl CounterKey for ProbeKey {}
 
 /// A whole number written without leading zeros.
 fn canonical_number(text: &str) -> Option<u64> {
@@ -259,11 +446,20 @@ mod tests {
         };
         assert_eq!(claim.to_string(), format!("claim/{id}/0/7"));
         assert_eq!(claim.at_minute(8).to_string(), format!("claim/{id}/0/8"));
-        assert_eq!(
-            DeadLetterKey(DeadLetterId::new(42)).to_string(),
-            "dead-letter/42"
-        );
-        assert_eq!(LastDeadLetterId.to_string(), "dead-letters/last-id");
+        assert_eq!(DeliveryKey(&id).to_string(), format!("delivery/{id}"));
+        assert_eq!(IndexKey(42).to_string(), "deliveries/seq/42");
+        assert_eq!(LastSeq.to_string(), "deliveries/last-seq");
+        let lease = LeaseKey {
+            task: &id,
+            attempt: 2,
+            minute: 9,
+        };
+        assert_eq!(lease.to_string(), format!("deliveries/lease/{id}/2/9"));
+        assert_eq!(LeaseKey::parse_minute(&lease.to_string()), Some(9));
+        assert_eq!(DrainKey(-4).to_string(), "deliveries/drain/-4");
+        assert_eq!(DrainKey::parse("deliveries/drain/-4"), Some(-4));
+        assert_eq!(IndexKey::parse("deliveries/seq/42"), Some(42));
+        assert_eq!(IndexKey::parse("deliveries/seq/042"), None);
     }
 
     #[test]
@@ -293,7 +489,7 @@ mod tests {
             format!("claim/{id}/0/1/2"),
             format!("claim/{id}/0/007"),
             "task/not-an-id".to_owned(),
-            "dead-letter/1".to_owned(),
+            format!("delivery/{id}"),
         ] {
             assert_eq!(TaskKey::parse(&other), None, "{other}");
             assert_eq!(ArchivedTaskKey::parse(&other), None, "{other}");
@@ -317,11 +513,11 @@ mod tests {
             }
         );
         assert!(!error.to_string().contains("secret"));
-        kv.set("dead-letters/last-id", b"not a counter").unwrap();
-        assert!(store.counter(&LastDeadLetterId).is_err());
-        kv.delete("dead-letters/last-id").unwrap();
-        assert_eq!(store.counter(&LastDeadLetterId), Ok(0));
-        assert_eq!(store.increment(&LastDeadLetterId, 1), Ok(1));
-        assert_eq!(store.counter(&LastDeadLetterId), Ok(1));
+        kv.set("deliveries/last-seq", b"not a counter").unwrap();
+        assert!(store.counter(&LastSeq).is_err());
+        kv.delete("deliveries/last-seq").unwrap();
+        assert_eq!(store.counter(&LastSeq), Ok(0));
+        assert_eq!(store.increment(&LastSeq, 1), Ok(1));
+        assert_eq!(store.counter(&LastSeq), Ok(1));
     }
 }

@@ -1,6 +1,6 @@
 //! The ingestion service's behaviour with its ports in memory, in one test binary.
 
-mod dead_letters;
+mod deliveries;
 mod openapi;
 mod relay;
 mod service;

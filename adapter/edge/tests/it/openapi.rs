@@ -125,15 +125,16 @@ fn security_of(doc: &Value) -> std::collections::BTreeMap<String, Value> {
     out
 }
 
-/// The 15 operations: the admin ones (behind `X-API-Key` once keys are set), one webhook
+/// The 16 operations: the admin ones (behind `X-API-Key` once keys are set), one webhook
 /// route per provider and the detecting one, and the open ones.
-const ADMIN: [&str; 7] = [
+const ADMIN: [&str; 8] = [
     "invoice_deletions",
     "task",
-    "dead_letters",
-    "dead_letter",
-    "delete_dead_letter",
-    "replay_dead_letter",
+    "deliveries",
+    "delivery",
+    "delete_delivery",
+    "replay_delivery",
+    "dispatch",
     "expire",
 ];
 const OPEN: [&str; 4] = ["convert", "health", "schema", "openapi"];
@@ -165,7 +166,7 @@ fn the_served_document_requires_exactly_the_checks_the_configuration_turns_on() 
     let open = get("/openapi.json")
         .send(&kv, &config(&[]), at(T0))
         .body_json();
-    // Nothing configured: nothing required, of all 15 operations.
+    // Nothing configured: nothing required, of all 16 operations.
     assert_eq!(
         security_of(&open),
         expected_security(

@@ -196,23 +196,6 @@ fn upstream_verdicts_on_the_delivery_are_relayed_as_they_came() {
         assert_eq!(r.header("content-type"), Some(content_type));
         assert_eq!(r.body, body.as_bytes());
     }
-    // A conflict keeps the upstream's Retry-After, or asks for one second.
-    let mut busy = answer(409, "application/problem+json", problem);
-    busy.headers.push(("Retry-After".into(), "7".into()));
-    let upstream = ScriptedUpstream::answering([
-        Ok(busy),
-        Ok(answer(409, "application/problem+json", problem)),
-    ]);
-    let first = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
-    assert_eq!(
-        (first.status, first.header("retry-after")),
-        (409, Some("7"))
-    );
-    let second = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
-    assert_eq!(
-        (second.status, second.header("retry-after")),
-        (409, Some("1"))
-    );
     assert!(
         kv.keys().is_empty(),
         "verdicts keep nothing: {:?}",
@@ -221,7 +204,7 @@ fn upstream_verdicts_on_the_delivery_are_relayed_as_they_came() {
 }
 
 #[test]
-fn nothing_the_upstream_did_not_confirm_is_answered_as_accepted() {
+fn nothing_the_upstream_did_not_confirm_is_answered_scheduled_it_is_queued() {
     let config = relay_config(&[]);
     let other_task = canonical_response(CANONICAL, "another-key", DeletionStatus::Scheduled);
     let mut missing_field: Value = serde_json::from_str(&canonical_response(
@@ -237,72 +220,123 @@ fn nothing_the_upstream_did_not_confirm_is_answered_as_accepted() {
     let missing_field = missing_field.to_string();
     let bad_time = canonical_response(CANONICAL, "k-1", DeletionStatus::Scheduled)
         .replace("2026-03-01T12:00:00Z", "yesterday");
-    let cases: Vec<(Result<UpstreamResponse, UpstreamError>, &str)> = vec![
+    let cases: Vec<(Result<UpstreamResponse, UpstreamError>, &str, &str)> = vec![
         (
             Ok(answer(500, "text/plain", "boom")),
+            "server-error",
             "failed with status 500",
         ),
-        (Ok(answer(503, "text/plain", "")), "failed with status 503"),
+        (
+            Ok(answer(503, "text/plain", "")),
+            "server-error",
+            "failed with status 503",
+        ),
         (
             Err(UpstreamError::Timeout(10_000)),
+            "timeout",
             "did not answer within 10000 ms",
         ),
         (
             Err(UpstreamError::Unreachable("ConnectionRefused".into())),
+            "unreachable",
             "could not be reached",
         ),
-        (Err(UpstreamError::Denied), "denied"),
-        (Err(UpstreamError::TooLarge), "longer than"),
-        (Ok(answer(200, "application/json", "garbage")), "not JSON"),
+        (Err(UpstreamError::Denied), "denied", "denied"),
+        (Err(UpstreamError::TooLarge), "too-large", "longer than"),
+        (
+            Ok(answer(200, "application/json", "garbage")),
+            "invalid-response",
+            "not JSON",
+        ),
         (
             Ok(answer(200, "application/json", "{}")),
+            "invalid-response",
             "required property",
         ),
         (
             Ok(answer(202, "application/json", &other_task)),
+            "invalid-response",
             "task_id is not this delivery's",
         ),
         (
             Ok(answer(202, "application/json", &missing_field)),
+            "invalid-response",
             "scheduled_for",
         ),
-        (Ok(answer(202, "application/json", &bad_time)), "malformed"),
+        (
+            Ok(answer(202, "application/json", &bad_time)),
+            "invalid-response",
+            "malformed",
+        ),
         (
             Ok(answer(401, "application/problem+json", "{}")),
+            "no-verdict",
             "no verdict on this delivery",
         ),
-        (Ok(answer(404, "text/html", "<html>")), "no verdict"),
-        (Ok(answer(429, "application/json", "{}")), "no verdict"),
-        (Ok(answer(302, "text/html", "")), "no verdict"),
+        (
+            Ok(answer(404, "text/html", "<html>")),
+            "no-verdict",
+            "no verdict",
+        ),
+        (
+            Ok(answer(429, "application/json", "{}")),
+            "rate-limited",
+            "slow down",
+        ),
+        (
+            Ok(answer(409, "application/problem+json", "{}")),
+            "conflict",
+            "still processing",
+        ),
+        (Ok(answer(302, "text/html", "")), "redirect", "redirected"),
     ];
-    for (n, (given, reason)) in cases.into_iter().enumerate() {
+    let task_id = tombstone_core::task_id("acme-vet", "k-1").unwrap();
+    for (n, (given, outcome, reason)) in cases.into_iter().enumerate() {
         let kv = TestStore::default();
         let upstream = ScriptedUpstream::answering([given]);
         let r = canonical(CANONICAL, "k-1").send_via(&kv, &upstream, &config, at(T0));
         assert_eq!(
-            (r.status, problem_type(&r)),
-            (503, "unavailable".into()),
+            (r.status, r.body_json()["status"].clone()),
+            (202, json!("queued")),
             "case {n}: {r:?}"
         );
-        assert_eq!(r.header("retry-after"), Some("5"));
-        let letter = get("/api/v1/dead-letters/1")
+        assert_eq!(r.body_json()["task_id"], task_id.as_str());
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/api/v1/deliveries/{task_id}").as_str())
+        );
+        let delivery = get(&format!("/api/v1/deliveries/{task_id}"))
             .send(&kv, &config, at(T0))
             .body_json();
-        let kept = letter["reason"].as_str().unwrap();
-        assert!(kept.contains(reason), "case {n}: {kept:?} lacks {reason:?}");
-        assert_eq!(letter["body"], CANONICAL);
-        assert_eq!(letter["received_at"], T0);
-        // The dead letter and its id counter: nothing else.
+        assert_eq!(delivery["state"], "queued", "case {n}");
+        let attempt = &delivery["attempts"][0];
+        assert_eq!(attempt["outcome"], outcome, "case {n}: {delivery}");
+        let detail = attempt["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(reason),
+            "case {n}: {detail:?} lacks {reason:?}"
+        );
+        assert_eq!(delivery["body"], CANONICAL);
+        assert_eq!(delivery["received_at"], T0);
+        assert_eq!(delivery["attempt_count"], 1);
+        // The delivery, its index entry and the counter that numbered it (and the circuit
+        // and the next-due hint): nothing else.
+        let mut keys = kv.keys();
+        keys.retain(|k| !k.starts_with("upstream/circuit") && k != "deliveries/next-due");
         assert_eq!(
-            kv.keys(),
-            ["dead-letter/1", "dead-letters/last-id"],
+            keys,
+            [
+                "deliveries/last-seq".to_owned(),
+                "deliveries/seq/1".to_owned(),
+                format!("delivery/{task_id}")
+            ],
             "case {n}"
         );
     }
 }
 
 #[test]
-fn a_relay_misconfiguration_names_the_variable_and_keeps_the_delivery() {
+fn a_relay_misconfiguration_names_the_variable_and_keeps_nothing_unchecked() {
     let kv = TestStore::default();
     let upstream = ScriptedUpstream::default();
     for (vars, variable) in [
@@ -329,6 +363,20 @@ fn a_relay_misconfiguration_names_the_variable_and_keeps_the_delivery() {
             ],
             "upstream_timeout_ms",
         ),
+        (
+            vec![
+                ("upstream_url", "http://upstream.test/x"),
+                ("retry_schedule_seconds", "0,pw"),
+            ],
+            "retry_schedule_seconds",
+        ),
+        (
+            vec![
+                ("upstream_url", "http://upstream.test/x"),
+                ("circuit_failure_threshold", "0"),
+            ],
+            "circuit_failure_threshold",
+        ),
     ] {
         let error = config(&vars).unwrap_err();
         assert_eq!(error.variable, variable, "{vars:?}");
@@ -337,19 +385,17 @@ fn a_relay_misconfiguration_names_the_variable_and_keeps_the_delivery() {
         assert_eq!(r.status, 503);
         let answered = format!("{} {:?}", String::from_utf8_lossy(&r.body), r.events);
         assert!(!answered.contains("pw"), "never echoes a value: {answered}");
+        assert!(
+            answered.contains(variable),
+            "names the variable: {answered}"
+        );
     }
     assert!(upstream.sent.borrow().is_empty(), "nothing was sent");
-    let letters = get("/api/v1/dead-letters")
-        .send(&kv, &config(&[]), at(T0))
-        .body_json();
-    assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 5);
-    for letter in letters["dead_letters"].as_array().unwrap() {
-        assert!(!letter["reason"].to_string().contains("pw"), "{letter}");
-    }
-    assert!(letters["dead_letters"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("upstream_timeout_ms"));
+    assert!(
+        kv.keys().is_empty(),
+        "nothing unchecked is kept: {:?}",
+        kv.keys()
+    );
 }
 
 #[test]

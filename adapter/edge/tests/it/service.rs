@@ -1,4 +1,4 @@
-//! Store mode over an in-memory store: routes, statuses, idempotency, retention, dead letters and
+//! Store mode over an in-memory store: routes, statuses, idempotency, retention, refusals and
 //! every authentication check. The same behaviour is tested again over real HTTP against
 //! `tombstone serve` (`host/tests/it/serve.rs`).
 
@@ -290,7 +290,7 @@ fn accepted_deletions_leave_their_tasks_only_and_old_tasks_expire_when_asked() {
     let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(86_400 + 200));
     assert_eq!(
         swept.body_json(),
-        json!({"keys_scanned": 21, "claims_removed": 0, "tasks_removed": 20})
+        json!({"keys_scanned": 21, "claims_removed": 0, "tasks_removed": 20, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
     );
     assert_eq!(
         kv.keys().len(),
@@ -304,7 +304,7 @@ fn accepted_deletions_leave_their_tasks_only_and_old_tasks_expire_when_asked() {
 }
 
 #[test]
-fn a_storage_failure_keeps_a_dead_letter_answers_503_and_frees_the_key_for_the_retry() {
+fn a_storage_failure_is_refused_in_the_status_each_source_retries_and_frees_the_key() {
     let failing = TestStore {
         fail_prefix: Some("task/"),
         ..TestStore::default()
@@ -313,29 +313,48 @@ fn a_storage_failure_keeps_a_dead_letter_answers_503_and_frees_the_key_for_the_r
     let r = canonical(CANONICAL, "k-1").send(&failing, &cfg, at(T0));
     assert_eq!((r.status, problem_type(&r)), (503, "unavailable".into()));
     assert_eq!(r.header("retry-after"), Some("5"));
-    assert_eq!(
-        r.body_json()["errors"][0]["message"],
-        "kept as dead letter 1 (GET /api/v1/dead-letters/1)"
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains("disk full"),
+        "the store's own words stay in the log: {r:?}"
     );
-    let letters = get("/api/v1/dead-letters")
-        .send(&failing, &cfg, at(T0))
-        .body_json();
-    let listed = &letters["dead_letters"][0];
-    assert_eq!(listed["id"], 1);
-    assert_eq!(listed["path"], "/api/v1/invoice-deletions");
-    assert!(listed.get("body").is_none(), "listings carry no bodies");
-    let letter = get("/api/v1/dead-letters/1")
-        .send(&failing, &cfg, at(T0))
-        .body_json();
-    assert_eq!(letter["body"], CANONICAL);
-    assert_eq!(letter["method"], "POST");
-    assert_eq!(letter["received_at"], T0);
-    assert!(letter["reason"].as_str().unwrap().contains("disk full"));
-    assert!(letter["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|h| h[0] == "Idempotency-Key"));
+    assert!(r.events.iter().any(|e| matches!(
+        e,
+        tombstone_edge::Event::NotAccepted { status: 503, reason, .. } if reason.contains("disk full")
+    )));
+    // Each provider route answers in what its provider retries: HighLevel retries only 429.
+    let cases = [
+        ("mercoa", "mercoa/00-doc-example-verbatim.json", 503),
+        ("willsuite", "willsuite/01-doc-example-verbatim.json", 503),
+        (
+            "highlevel",
+            "highlevel/01-webhook-doc-example-verbatim.json",
+            429,
+        ),
+        (
+            "auto",
+            "highlevel/01-webhook-doc-example-verbatim.json",
+            429,
+        ),
+    ];
+    for (route, file, status) in cases {
+        let body = payload(file);
+        let r = post(&format!("/api/v1/webhooks/{route}/acme-vet"), &body)
+            .query("clinic_id=clinic-9")
+            .send(&failing, &cfg, at(T0));
+        assert_eq!(r.status, status, "{route}: {r:?}");
+        assert_eq!(
+            r.body_json()["status"],
+            status,
+            "{route}: the document says so too"
+        );
+        assert_eq!(problem_type(&r), "unavailable", "{route}");
+        assert_eq!(r.header("retry-after"), Some("5"), "{route}");
+    }
+    assert!(
+        failing.keys().is_empty(),
+        "nothing half-written: {:?}",
+        failing.keys()
+    );
 
     // The store recovers (same data, no failure): the provider's retry schedules.
     let healthy = TestStore {
@@ -348,32 +367,58 @@ fn a_storage_failure_keeps_a_dead_letter_answers_503_and_frees_the_key_for_the_r
 }
 
 #[test]
-fn a_misconfigured_variable_is_a_503_with_a_dead_letter_and_never_echoes_the_value() {
+fn a_claim_conflict_is_a_429_for_highlevel_and_a_409_for_the_others() {
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    let body = payload("highlevel/01-webhook-doc-example-verbatim.json");
+    let mercoa = payload("mercoa/00-doc-example-verbatim.json");
+    // A delivery in flight holds the claim of this minute: its retries get a transient refusal.
+    for (route, body, status) in [("highlevel", &body, 429), ("mercoa", &mercoa, 409)] {
+        let converted = post("/api/v1/convert", body)
+            .query("organization_id=acme-vet")
+            .send(&kv, &cfg, at(T0))
+            .body_json();
+        let task = converted["task_id"].as_str().unwrap().to_owned();
+        let minute = at(T0).unix_seconds().div_euclid(60);
+        kv.inner
+            .increment(&format!("claim/{task}/0/{minute}"), 1)
+            .unwrap();
+        let r = post(&format!("/api/v1/webhooks/{route}/acme-vet"), body).send(&kv, &cfg, at(T0));
+        assert_eq!(
+            (r.status, problem_type(&r)),
+            (status, "conflict".into()),
+            "{route}"
+        );
+        assert!(r.header("retry-after").is_some(), "{route}");
+    }
+}
+
+#[test]
+fn a_misconfigured_variable_is_refused_for_now_and_never_echoes_the_value() {
     let kv = TestStore::default();
     let cfg = config(&[("mercoa_webhook_secret", "whsec_%%not-base64%%")]);
     let body = payload("mercoa/00-doc-example-verbatim.json");
     let r = post("/api/v1/webhooks/mercoa/acme-vet", &body).send(&kv, &cfg, at(T0));
     assert_eq!(r.status, 503);
-    let text = String::from_utf8(r.body.clone()).unwrap();
-    assert!(!text.contains("not-base64"));
-    let letters = get("/api/v1/dead-letters")
-        .send(&kv, &config(&[]), at(T0))
-        .body_json();
-    assert_eq!(letters["dead_letters"].as_array().unwrap().len(), 1);
-    assert!(letters["dead_letters"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("mercoa_webhook_secret"));
-    // Nor anything an operator reads: the letter listed or read whole, the events logged.
-    let letter = get("/api/v1/dead-letters/1").send(&kv, &config(&[]), at(T0));
-    assert_eq!(letter.status, 200);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    let highlevel = payload("highlevel/01-webhook-doc-example-verbatim.json");
+    let hl = post("/api/v1/webhooks/highlevel/acme-vet", &highlevel).send(&kv, &cfg, at(T0));
+    assert_eq!(hl.status, 429, "HighLevel retries only 429: {hl:?}");
     for text in [
-        letters.to_string(),
-        letter.body_json()["reason"].to_string(),
+        String::from_utf8(r.body.clone()).unwrap(),
         format!("{:?}", r.events),
+        String::from_utf8(hl.body.clone()).unwrap(),
     ] {
         assert!(!text.contains("not-base64"), "{text}");
+        assert!(
+            text.contains("mercoa_webhook_secret"),
+            "names the variable: {text}"
+        );
     }
+    assert!(
+        kv.keys().is_empty(),
+        "nobody checked the sender: nothing is kept"
+    );
 }
 
 #[test]
@@ -570,7 +615,7 @@ fn api_keys_guard_the_canonical_and_admin_routes_and_a_canonical_body_on_auto() 
         200
     );
     assert_eq!(
-        get("/api/v1/dead-letters").send(&kv, &cfg, at(T0)).status,
+        get("/api/v1/deliveries").send(&kv, &cfg, at(T0)).status,
         401
     );
     // The auto webhook route does not open a side door to the canonical contract.

@@ -177,7 +177,15 @@ impl<'a> Call<'a> {
             headers: self.headers.clone(),
             body: self.body,
         };
-        handle(&req, Env { kv, upstream }, config, now)
+        handle(
+            &req,
+            Env {
+                kv,
+                upstream,
+                clock: &now,
+            },
+            config,
+        )
     }
 }
 
