@@ -34,8 +34,23 @@ step "build the wasm artifacts once (release): the plugin, the Spin component, t
 cargo run --release --locked -p xtask -- all
 scripts/web.sh
 
-step "tests: unit, property, conformance table (native, CLI, wasmtime), the Spin app end to end over HTTP"
+step "tests: unit, property, conformance table (native, CLI, wasmtime), the Spin app end to end over HTTP on tombstone serve and on real Spin"
+# The end-to-end suite runs each test on both hosts: `tombstone serve`, and `spin up` with the
+# project's spin.toml unchanged when a Spin CLI is found (SPIN, or spin on PATH).
+spin_cli=${SPIN:-$(command -v spin || true)}
+if [ -n "$spin_cli" ] && [ -x "$spin_cli" ]; then
+  echo "real Spin: $("$spin_cli" --version) ($spin_cli): the end-to-end suite runs on it too"
+  export SPIN="$spin_cli"
+else
+  echo "real Spin: no Spin CLI found (set SPIN or put spin on PATH): the end-to-end suite runs on tombstone serve only"
+fi
 cargo test --workspace --exclude tombstone-spin --locked
+if [ -n "${SPIN:-}" ]; then
+  # Each host's count, from the same run (a test that cannot reach Spin fails above).
+  cargo test --locked -p tombstone-host --test it -- --list 2>/dev/null |
+    awk -F': ' '/: test$/ {n++; if ($1 ~ /::spin$/) s++; else if ($1 ~ /::serve$/) v++}
+      END {printf "end-to-end suite: %d tests on tombstone serve, %d on real Spin\n", v, s}'
+fi
 
 step "the HTTP API against openapi.json: openapi-spec-validator, then Schemathesis on tombstone serve (open, and signed)"
 tests/api/run.sh

@@ -1,5 +1,7 @@
-//! The playground's static files at `/playground/`, as `spin.toml`'s fileserver component serves
-//! `www/`. A request path is checked before any file-system call: it is percent-decoded once,
+//! The playground's static files at `/playground/`, as `spin.toml`'s fileserver component
+//! (spin-fileserver, on Spin 4.0.2) serves `www/`: the same statuses (404 `Not Found` for
+//! `/playground` itself and for anything missing), content types, `cache-control: max-age=60`,
+//! an `etag` of the SHA-256 of the bytes, and 304 for a matching `If-None-Match`. A request path is checked before any file-system call: it is percent-decoded once,
 //! and only plain names separated by single `/` pass (no `.` or `..`, no empty segment, so no
 //! absolute path, no `\`, no NUL). Only then is the file looked up, and a symbolic link that
 //! leads out of `www/` is refused too.
@@ -9,42 +11,20 @@ use std::path::{Path, PathBuf};
 /// What a path under `/playground` is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
-    /// `/playground` itself: redirect to `/playground/` so the page's relative URLs resolve.
-    Redirect,
     /// A file under `www/`, as a relative path of plain names.
     File(PathBuf),
-    /// Refused without touching the file system.
+    /// Refused without touching the file system (`/playground` itself too, as Spin's
+    /// fileserver does).
     Refused,
-}
-
-/// Decodes `%XX` escapes of a path (`+` stays `+`); `None` when an escape is broken or the
-/// result is not UTF-8.
-fn percent_decode_path(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Checks the part of a request path after `/playground`, without any file-system call.
 pub fn lookup(rest: &str) -> Lookup {
-    if rest.is_empty() {
-        return Lookup::Redirect;
-    }
     let Some(rest) = rest.strip_prefix('/') else {
         return Lookup::Refused;
     };
-    let Some(decoded) = percent_decode_path(rest) else {
+    // A path segment's escapes (`+` stays `+`), as the edge decodes its own.
+    let Some(decoded) = tombstone_edge::http::percent_decode_segment(rest) else {
         return Lookup::Refused;
     };
     let relative = if decoded.is_empty() {
@@ -77,12 +57,12 @@ pub fn read(www: &Path, relative: &Path) -> Option<Vec<u8>> {
     std::fs::read(real).ok()
 }
 
-/// The content type of a file name.
+/// The content type of a file name, as Spin's fileserver names it.
 pub fn content_type(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
+        "html" => "text/html",
+        "js" | "mjs" => "text/javascript",
+        "css" => "text/css",
         "wasm" => "application/wasm",
         "json" => "application/json",
         "png" => "image/png",
@@ -92,13 +72,22 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// The `etag` Spin's fileserver gives a file: the lowercase hex SHA-256 of its bytes.
+pub fn etag(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn only_plain_names_pass_before_the_file_system_is_touched() {
-        assert_eq!(lookup(""), Lookup::Redirect);
+        assert_eq!(lookup(""), Lookup::Refused);
         assert_eq!(lookup("/"), Lookup::File("index.html".into()));
         assert_eq!(lookup("/app.js"), Lookup::File("app.js".into()));
         assert_eq!(lookup("/pkg/a%20b.js"), Lookup::File("pkg/a b.js".into()));

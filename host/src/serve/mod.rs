@@ -226,7 +226,12 @@ impl Server {
     ) -> anyhow::Result<(hyper::Response<HyperOutgoingBody>, Vec<Event>)> {
         let path = req.uri().path().to_owned();
         if path == "/playground" || path.starts_with("/playground/") {
-            let answer = self.static_file(&path["/playground".len()..]);
+            let if_none_match = req
+                .headers()
+                .get(hyper::header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let answer = self.static_file(&path["/playground".len()..], if_none_match.as_deref());
             // A static file takes no body: what a client sends anyway is drained, within the
             // drain bounds, so that it gets the answer.
             body::drain(req.into_body());
@@ -362,31 +367,47 @@ impl Server {
         }
     }
 
-    /// `/playground/<file>` from the www folder; `/playground/` is its `index.html`.
-    fn static_file(&self, rest: &str) -> hyper::Response<HyperOutgoingBody> {
-        let not_found = || response(404, "text/plain", "not found\n".into());
-        let Some(www) = &self.www else {
-            return response(
-                404,
-                "text/plain",
-                "the playground is not served here\n".into(),
-            );
+    /// `/playground/<file>` from the www folder; `/playground/` is its `index.html`. Answered as
+    /// Spin's fileserver answers (see [`files`]).
+    fn static_file(
+        &self,
+        rest: &str,
+        if_none_match: Option<&str>,
+    ) -> hyper::Response<HyperOutgoingBody> {
+        let not_found = || {
+            let mut r = response(404, "text/plain", "Not Found\n".into());
+            r.headers_mut().remove(hyper::header::CONTENT_TYPE);
+            r
         };
-        match files::lookup(rest) {
-            files::Lookup::Redirect => {
-                let mut r = response(308, "text/plain", Bytes::new());
-                r.headers_mut().insert(
-                    hyper::header::LOCATION,
-                    hyper::header::HeaderValue::from_static("/playground/"),
-                );
-                r
-            }
-            files::Lookup::File(relative) => match files::read(www, &relative) {
-                Some(bytes) => response(200, files::content_type(&relative), bytes.into()),
-                None => not_found(),
-            },
-            files::Lookup::Refused => not_found(),
-        }
+        let Some(www) = &self.www else {
+            return not_found();
+        };
+        let files::Lookup::File(relative) = files::lookup(rest) else {
+            return not_found();
+        };
+        let Some(bytes) = files::read(www, &relative) else {
+            return not_found();
+        };
+        let etag = files::etag(&bytes);
+        let fresh = if_none_match.is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_matches('"') == etag || t.trim() == "*")
+        });
+        let mut r = if fresh {
+            response(304, files::content_type(&relative), Bytes::new())
+        } else {
+            response(200, files::content_type(&relative), bytes.into())
+        };
+        let headers = r.headers_mut();
+        headers.insert(
+            hyper::header::CACHE_CONTROL,
+            hyper::header::HeaderValue::from_static("max-age=60"),
+        );
+        headers.insert(
+            hyper::header::ETAG,
+            hyper::header::HeaderValue::from_str(&etag).expect("hex is a header value"),
+        );
+        r
     }
 }
 

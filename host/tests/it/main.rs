@@ -6,10 +6,10 @@
 
 mod cli;
 mod delivery;
+mod e2e;
 mod hardening;
 mod redis;
 mod relay;
-mod serve;
 mod spin_manifest;
 mod support;
 mod telemetry;

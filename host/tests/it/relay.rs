@@ -199,16 +199,20 @@ fn delivery_of(server: &Server, key: &str) -> Value {
     server.get(&format!("/api/v1/deliveries/{task}")).json()
 }
 
-#[test]
-fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
-    let upstream_kv = scratch("relay-upstream");
+fn every_shared_sample_is_relayed_as_the_tables_canonical_request(host: Host) {
+    let upstream_kv = scratch(&format!("relay-upstream-{host:?}"));
     let upstream = Server::start(&upstream_kv, &[]);
     let wire = TestUpstream::start(Behaviour::Forward(upstream.addr.clone()));
-    let (edge, edge_kv) = edge(
+    let url = format!("{}/api/v1/invoice-deletions", wire.origin());
+    let origin = wire.origin();
+    let (edge, edge_kv) = start(
+        host,
         "relay-edge",
-        &wire.origin(),
-        &wire.origin(),
-        &["--var", "upstream_authorization=Bearer relay-secret"],
+        &[
+            ("upstream_url", &url),
+            ("upstream_origin", &origin),
+            ("upstream_authorization", "Bearer relay-secret"),
+        ],
     );
     let mut relayed = 0;
     let mut covered = std::collections::BTreeSet::new();
@@ -310,6 +314,8 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request() {
     );
     assert_eq!(stored_tasks(&upstream_kv).len(), relayed + 1);
 }
+
+crate::on_both_hosts!(every_shared_sample_is_relayed_as_the_tables_canonical_request);
 
 #[test]
 fn an_upstream_killed_mid_run_loses_nothing_and_each_deletion_is_scheduled_exactly_once() {

@@ -114,12 +114,15 @@ impl Server {
     pub fn launch(host: Host, listen: &str, store: Store<'_>, vars: &[(&str, &str)]) -> Server {
         match host {
             Host::Serve => {
-                let mut args: Vec<String> = match store {
+                // The playground's folder, as spin.toml maps it.
+                let www = path_text(&project_root().join("www"));
+                let mut args: Vec<String> = vec!["--www".into(), www];
+                args.extend(match store {
                     Store::Dir(dir) => vec!["--kv".into(), path_text(&host.kv_file(dir))],
                     Store::RuntimeConfig(file) => {
                         vec!["--runtime-config".into(), path_text(file)]
                     }
-                };
+                });
                 for (name, value) in vars {
                     args.push("--var".into());
                     args.push(format!("{name}={value}"));
@@ -491,6 +494,14 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
         body = &body[line_end + 2 + size + 2..];
     }
+}
+
+/// The component on `host` with its SQLite store in a fresh folder named after the test and the
+/// host; the server and the store's file.
+pub fn start(host: Host, name: &str, vars: &[(&str, &str)]) -> (Server, PathBuf) {
+    let dir = scratch_dir(&format!("{name}-{host:?}"));
+    let server = Server::launch(host, "127.0.0.1:0", Store::Dir(&dir), vars);
+    (server, host.kv_file(&dir))
 }
 
 /// A fresh folder of its own for one test.

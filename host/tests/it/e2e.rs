@@ -1,7 +1,13 @@
-//! End to end over real HTTP: `tombstone serve` (the Spin component in our wasmtime host, with a
-//! SQLite key-value store) on loopback, driven by a minimal HTTP/1.1 client.
+//! One end-to-end suite, two hosts: the Spin component over real HTTP on loopback, driven by a
+//! minimal HTTP/1.1 client, under `tombstone serve` (our wasmtime host) and under real Spin
+//! (`spin up` with the project's `spin.toml` unchanged, when a Spin CLI is found), each with its
+//! SQLite key-value store. Every test in [`on_both_hosts!`] runs on both; the few that need
+//! `tombstone serve`'s own switches (injected store failures, another playground folder) run on
+//! it alone. The relay and delivery tests are in `relay.rs` and `delivery.rs`, the Redis ones in
+//! `redis.rs`.
 //!
-//! Needs the Spin component: `cargo run --release -p xtask -- spin` (CI builds it first).
+//! Needs the Spin component: `cargo run --release -p xtask -- spin` (CI builds it first), and
+//! for real Spin's playground, the web module (`scripts/web.sh`).
 
 use std::path::Path;
 
@@ -9,12 +15,11 @@ use serde_json::{json, Value};
 use tombstone_core::signature::WebhookSecret;
 use tombstone_tests::{conformance_dir, load_cases};
 
+use crate::on_both_hosts;
 use crate::support::*;
 
-#[test]
-fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
-    let kv = scratch("samples");
-    let server = Server::start(&kv, &[]);
+fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task(host: Host) {
+    let (server, _) = start(host, "samples", &[]);
     let mut checked = 0;
     let mut covered = std::collections::BTreeSet::new();
     for (n, case) in load_cases().into_iter().enumerate() {
@@ -65,10 +70,8 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task() {
     );
 }
 
-#[test]
-fn routes_duplicates_reuse_and_the_dry_run() {
-    let kv = scratch("routes");
-    let server = Server::start(&kv, &["--var", "schedule_delay_seconds=90"]);
+fn routes_duplicates_reuse_and_the_dry_run(host: Host) {
+    let (server, kv) = start(host, "routes", &[("schedule_delay_seconds", "90")]);
     assert_eq!(server.get("/healthz").json(), json!({"status": "ok"}));
     let schema = server.get("/schemas/canonical-request.json");
     assert_eq!(schema.status, 200);
@@ -122,10 +125,9 @@ fn routes_duplicates_reuse_and_the_dry_run() {
     assert_eq!(keys.len(), 1, "{keys:?}");
 }
 
-#[test]
-fn fifty_concurrent_deliveries_of_one_key_schedule_exactly_once() {
-    let kv = scratch("concurrent");
-    let server = std::sync::Arc::new(Server::start(&kv, &[]));
+fn fifty_concurrent_deliveries_of_one_key_schedule_exactly_once(host: Host) {
+    let (server, kv) = start(host, "concurrent", &[]);
+    let server = std::sync::Arc::new(server);
     let threads: Vec<_> = (0..50)
         .map(|_| {
             let server = server.clone();
@@ -158,10 +160,10 @@ fn fifty_concurrent_deliveries_of_one_key_schedule_exactly_once() {
     );
 }
 
-#[test]
-fn a_killed_server_restarts_with_every_accepted_deletion() {
-    let kv = scratch("restart");
-    let server = Server::start(&kv, &[]);
+fn a_killed_server_restarts_with_every_accepted_deletion(host: Host) {
+    let dir = scratch_dir(&format!("restart-{host:?}"));
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = Server::launch(host, &listen, Store::Dir(&dir), &[]);
     let accepted: Vec<Value> = (0..10)
         .map(|i| {
             let body = format!(r#"{{"invoices":[{{"invoice_id":"inv-{i}","clinic_id":"c"}}]}}"#);
@@ -172,7 +174,7 @@ fn a_killed_server_restarts_with_every_accepted_deletion() {
         .collect();
     server.kill(); // SIGKILL: no shutdown hook runs
 
-    let server = Server::start(&kv, &[]);
+    let server = Server::launch(host, &listen, Store::Dir(&dir), &[]);
     for (i, first) in accepted.iter().enumerate() {
         let task = server.get(&format!(
             "/api/v1/tasks/{}",
@@ -187,11 +189,9 @@ fn a_killed_server_restarts_with_every_accepted_deletion() {
     }
 }
 
-#[test]
-fn bad_inputs_get_problem_json_and_leave_no_state() {
-    let kv = scratch("bad");
+fn bad_inputs_get_problem_json_and_leave_no_state(host: Host) {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let server = Server::start(&kv, &["--var", &format!("mercoa_webhook_secret={secret}")]);
+    let (server, kv) = start(host, "bad", &[("mercoa_webhook_secret", secret)]);
     let mercoa =
         std::fs::read(conformance_dir().join("payloads/mercoa/00-doc-example-verbatim.json"))
             .unwrap();
@@ -292,22 +292,28 @@ fn a_storage_failure_is_refused_for_now_and_the_retry_after_recovery_schedules()
     );
 }
 
-#[test]
-fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
-    let kv = scratch("playground");
+/// The playground, as `spin.toml`'s fileserver component serves `www/` (Spin is the
+/// reference: `tombstone serve` answers the same statuses, types and caching headers).
+fn the_playground_is_served_at_its_own_path_as_in_spin_toml(host: Host) {
     let www = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
-    let server = Server::start(&kv, &["--www", www.to_str().unwrap()]);
-    let redirect = server.get("/playground");
-    assert_eq!(redirect.status, 308);
-    assert_eq!(redirect.headers["location"], "/playground/");
+    let (server, _) = start(host, "playground", &[]);
+    assert_eq!(server.get("/playground").status, 404);
     let page = server.get("/playground/");
     assert_eq!(page.status, 200);
-    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
-    assert_eq!(page.body, std::fs::read(www.join("index.html")).unwrap());
+    assert_eq!(page.headers["content-type"], "text/html");
+    assert_eq!(page.headers["cache-control"], "max-age=60");
+    let index = std::fs::read(www.join("index.html")).unwrap();
+    assert_eq!(page.body, index);
+    let etag = page.headers["etag"].clone();
+    assert_eq!(etag.len(), 64, "the SHA-256 of the bytes, in hex");
+    let again = server.request("GET", "/playground/", &[("If-None-Match", &etag)], b"");
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
     let module = server.get("/playground/app.js");
+    assert_eq!(module.headers["content-type"], "text/javascript");
     assert_eq!(
-        module.headers["content-type"],
-        "text/javascript; charset=utf-8"
+        server.get("/playground/style.css").headers["content-type"],
+        "text/css"
     );
     // Each of these names a file that exists, outside the served folder.
     assert!(www.join("../Cargo.toml").is_file() && Path::new("/etc/passwd").is_file());
@@ -324,6 +330,17 @@ fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
     ] {
         assert_eq!(server.get(outside).status, 404, "{outside}");
     }
+    // A path that only starts like the playground's is the component's.
+    assert_eq!(server.get("/playgrounds").problem().1, "not-found");
+    // Everything else is still the component's.
+    assert_eq!(server.get("/healthz").status, 200);
+}
+
+/// `tombstone serve --www` on another folder: a symbolic link out of it is refused, one inside
+/// it is followed (Spin's fileserver reads files mapped into the component, where no link
+/// leads out).
+#[test]
+fn serve_refuses_a_symbolic_link_out_of_its_playground_folder() {
     // A symbolic link out of the served folder is refused; one inside it is followed.
     let dir = scratch("playground-links").with_file_name("www");
     std::fs::create_dir_all(&dir).unwrap();
@@ -335,35 +352,24 @@ fn the_playground_is_served_at_its_own_path_as_in_spin_toml() {
         std::os::unix::fs::symlink(&secret, dir.join("leak.txt")).unwrap();
         std::os::unix::fs::symlink(dir.join("index.html"), dir.join("alias.html")).unwrap();
     }
-    let linked = Server::start(
-        &kv.with_file_name("kv2.sqlite"),
-        &["--www", dir.to_str().unwrap()],
-    );
+    let kv = scratch("playground-links-kv");
+    let linked = Server::start(&kv, &["--www", dir.to_str().unwrap()]);
     assert_eq!(linked.get("/playground/").body, b"<p>hi</p>");
     #[cfg(unix)]
     {
         assert_eq!(linked.get("/playground/leak.txt").status, 404);
         assert_eq!(linked.get("/playground/alias.html").body, b"<p>hi</p>");
     }
-    // A path that only starts like the playground's is the component's.
-    assert_eq!(server.get("/playgrounds").problem().1, "not-found");
-    // Everything else is still the component's.
-    assert_eq!(server.get("/healthz").status, 200);
 }
 
-#[test]
-fn the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_native() {
-    let kv = scratch("table");
+fn the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_native(host: Host) {
     // In relay mode, with an upstream that is not there: the dry run neither stores nor sends.
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let server = Server::start(
-        &kv,
-        &[
-            "--var",
-            &format!("upstream_url={dead}/api/v1/invoice-deletions"),
-            "--var",
-            &format!("upstream_origin={dead}"),
-        ],
+    let url = format!("{dead}/api/v1/invoice-deletions");
+    let (server, kv) = start(
+        host,
+        "table",
+        &[("upstream_url", &url), ("upstream_origin", &dead)],
     );
     let mut ran = 0;
     for case in load_cases() {
@@ -402,3 +408,13 @@ fn the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_nat
     assert!(ran >= 179, "only {ran} cases ran");
     assert!(stored_keys(&kv).is_empty(), "the dry run stores nothing");
 }
+
+on_both_hosts!(
+    every_shared_sample_through_its_webhook_route_becomes_the_tables_task,
+    routes_duplicates_reuse_and_the_dry_run,
+    fifty_concurrent_deliveries_of_one_key_schedule_exactly_once,
+    a_killed_server_restarts_with_every_accepted_deletion,
+    bad_inputs_get_problem_json_and_leave_no_state,
+    the_playground_is_served_at_its_own_path_as_in_spin_toml,
+    the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_native,
+);
