@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Load benchmark of the ingestion server: wrk (Debian's) on loopback against release
-# `tombstone serve` processes, one route at a time, all rows in one run so they compare:
+# `tombstone serve` processes (and real Spin, when a Spin CLI is found), one route at a time,
+# all rows in one run so they compare:
 #   - store mode: the server schedules in its own SQLite key-value store;
 #   - store mode on Redis (Debian's redis-server): one instance, then two instances on the same
 #     Redis, each driven by its own wrk (the rates are summed, the latencies are the worse);
 #   - relay mode: an edge server relays every deletion to a local upstream server (itself in
-#     store mode, standing in for the canonical deletion API).
+#     store mode, standing in for the canonical deletion API); then with the upstream down, where
+#     every delivery is queued (after the circuit opens, without an attempt);
+#   - `serve --durable`: a full sync per SQLite commit, Spin's own guarantee;
+#   - real Spin (`spin up`, spin.toml unchanged, its default SQLite store): the same store-mode
+#     and upstream-down rows, and a bare component doing one key-value increment per request
+#     (scripts/bench/bare-spin/), the reference for what one write costs there.
 # Prints a table of requests/s and latency percentiles. Not part of the tests (numbers, not
 # assertions).
-#   SECONDS_PER_ROUTE (default 15), CONNECTIONS (default 16), THREADS (default 2)
+#   SECONDS_PER_ROUTE (default 15), CONNECTIONS (default 16), THREADS (default 2), SPIN (the
+#   Spin CLI; default: spin on PATH; none: the real-Spin rows are skipped, with a line saying so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
@@ -18,12 +25,13 @@ cargo run --quiet --release --locked -p xtask -- spin >&2
 cargo build --quiet --release --locked -p tombstone-host
 dir=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill -KILL -- "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
 
 start() { # name, args...: starts a server (not in a subshell, so its pid is kept)
   local name=$1; shift
   target/release/tombstone serve --listen 127.0.0.1:0 "$@" >"$dir/$name.log" 2>&1 &
   pids+=($!)
+  disown
 }
 url() { # name: the base URL the server printed once it listens
   for _ in $(seq 100); do grep -q "listening on" "$dir/$1.log" && break; sleep 0.1; done
@@ -33,6 +41,7 @@ url() { # name: the base URL the server printed once it listens
 redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --dir "$dir" >/dev/null &
 pids+=($!)
+disown
 printf '[key_value_store.default]\ntype = "redis"\nurl = "redis://127.0.0.1:%s"\n' "$redis_port" >"$dir/redis.toml"
 start store --kv "$dir/store.sqlite"
 start redis1 --runtime-config "$dir/redis.toml"
@@ -44,6 +53,35 @@ redis2=$(url redis2)
 upstream=$(url upstream)
 start edge --kv "$dir/edge.sqlite" --var "upstream_url=$upstream/api/v1/invoice-deletions" --var "upstream_origin=$upstream"
 edge=$(url edge)
+start durable --kv "$dir/durable.sqlite" --durable
+durable=$(url durable)
+# An upstream that is down: nothing listens on its port (connections are refused).
+down=http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start edge_down --kv "$dir/edge-down.sqlite" --var "upstream_url=$down/api/v1/invoice-deletions" --var "upstream_origin=$down"
+edge_down=$(url edge_down)
+
+# Real Spin, when there is a CLI: spin.toml unchanged, its default SQLite store in a state dir.
+spin=${SPIN:-$(command -v spin || true)}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+spin_up() { # name, manifest, env...: `spin up` in a process group of its own; sets $spin_url
+  local name=$1 manifest=$2; shift 2
+  local port; port=$(free_port)
+  env "$@" setsid "$spin" up -f "$manifest" --listen "127.0.0.1:$port" --state-dir "$dir/spin-$name" \
+    >"$dir/spin-$name.log" 2>&1 &
+  pids+=(-$!)
+  disown
+  spin_url=http://127.0.0.1:$port
+  for _ in $(seq 600); do curl -s -o /dev/null "$spin_url/" && return; sleep 0.1; done
+  echo "spin up ($name) did not start:" >&2; cat "$dir/spin-$name.log" >&2; exit 1
+}
+if [ -n "$spin" ]; then
+  CARGO_TARGET_DIR=target/bench-bare cargo build --quiet --release --target wasm32-wasip2 \
+    --manifest-path scripts/bench/bare-spin/Cargo.toml
+  spin_up store spin.toml; spin_store=$spin_url
+  spin_up down spin.toml SPIN_VARIABLE_UPSTREAM_URL="$down/api/v1/invoice-deletions" \
+    SPIN_VARIABLE_UPSTREAM_ORIGIN="$down"; spin_down=$spin_url
+  spin_up bare scripts/bench/bare-spin/spin.toml; spin_bare=$spin_url
+fi
 
 # A Mercoa delivery whose invoice id the script can vary (7.9 KB, the provider's doc example).
 sed 's/"in_26e7b5d3-a739-4b23-9ad9-6aaa085f47a9"/"INVOICE_ID"/' \
@@ -101,3 +139,17 @@ run "relay to a local upstream: canonical, every one new" "$edge$canonical" UNIQ
 run "relay to a local upstream: canonical, duplicate" "$edge$canonical" UNIQUE=0
 run "relay to a local upstream: Mercoa 7.9 KB, every one new" "$edge$mercoa" UNIQUE=1 BODY_FILE="$dir/mercoa.json"
 run "relay to a local upstream: Mercoa 7.9 KB, duplicate" "$edge$mercoa" UNIQUE=0 BODY_FILE="$dir/mercoa.json"
+run "serve --durable (a full sync per write): canonical, every one new" "$durable$canonical" UNIQUE=1
+run "serve --durable: canonical, duplicate" "$durable$canonical" UNIQUE=0
+run "relay, upstream down: canonical, every one new (queued)" "$edge_down$canonical" UNIQUE=1
+run "relay, upstream down: Mercoa 7.9 KB, every one new (queued)" "$edge_down$mercoa" UNIQUE=1 BODY_FILE="$dir/mercoa.json"
+run "relay, upstream down: canonical, the same again (queued, no write)" "$edge_down$canonical" UNIQUE=0
+if [ -n "$spin" ]; then
+  run "real Spin: canonical, every one new" "$spin_store$canonical" UNIQUE=1
+  run "real Spin: canonical, duplicate" "$spin_store$canonical" UNIQUE=0
+  run "real Spin: Mercoa webhook 7.9 KB, every one new" "$spin_store$mercoa" UNIQUE=1 BODY_FILE="$dir/mercoa.json"
+  run "real Spin, relay, upstream down: canonical, every one new (queued)" "$spin_down$canonical" UNIQUE=1
+  run "real Spin: a bare component, one increment per request" "$spin_bare/" UNIQUE=0
+else
+  echo "real Spin: no Spin CLI found (SPIN, or spin on PATH): its rows are not in this table"
+fi

@@ -96,6 +96,11 @@ struct ServeArgs {
     /// request arriving, in milliseconds (0: only after requests, as on Spin).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     dispatch_every_ms: u64,
+    /// Sync every SQLite commit before answering, so that every acknowledged write survives a
+    /// power loss, as Spin's own SQLite store does (default: every commit survives a killed
+    /// process; a power loss may lose the last ones).
+    #[arg(long)]
+    durable: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -158,6 +163,11 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
         metrics_listen: args.metrics_listen,
         dispatch_every: (args.dispatch_every_ms > 0)
             .then(|| std::time::Duration::from_millis(args.dispatch_every_ms)),
+        durability: if args.durable {
+            serve::Durability::PowerLoss
+        } else {
+            serve::Durability::Process
+        },
     })
     .map_err(|e| format!("{e:#}"))?;
     Ok(Outcome::Output(String::new()))

@@ -11,19 +11,17 @@
 //!    again and answers `duplicate` (the first delivery finished) or 409 `conflict`.
 //! 3. The delivery that got 1 holds the claim. It reads the counters of the minutes before and
 //!    after; [`claim_count`] more than 1 means a delivery in a neighbouring minute holds one,
-//!    and it has lost too. Alone, it reads the record again — a delivery that held the claim
-//!    before it and finished has stored its task by then — and, still free, stores the record
-//!    and the task in one write.
-//! 4. The holder removes the counter when it is done, whether it stored, lost or failed; the
-//!    others never touch it. So every counter has exactly one holder, which removes it, and no
-//!    claim outlives its delivery.
+//!    and it has lost too. Alone, it stores the record and the task in one write.
+//! 4. A holder that stored its task leaves its counter; one that did not (it lost, or the store
+//!    failed) removes it. The others never touch it. Only the edge's maintenance route removes a
+//!    stored task's counter, once its minute and the next have passed.
 //!
-//! Why at most one delivery stores a task (for one generation): a holder removes its counter only
-//! after storing its task (or giving up), so a later holder of the same minute's counter got 1
-//! after that removal and its re-read in step 3 sees the task. In neighbouring minutes each holder
-//! increments its own counter before reading the other's, so of two overlapping holders at
-//! least one sees the other; one that finished first has stored its task before removing its
-//! counter, which the other's re-read sees. This assumes instances' clocks agree, and a holder
+//! Why at most one delivery stores a task (for one generation): a counter a task was stored
+//! under is never removed while it can matter, so a later delivery of its minute gets more than 1
+//! and loses, and one of a neighbouring minute sees it and loses. Of two overlapping holders in
+//! neighbouring minutes, each increments its own counter before reading the other's, so at least
+//! one sees the other. A holder that stored in an earlier minute did so before the next minute's
+//! deliveries read the record in step 1. This assumes instances' clocks agree, and a holder
 //! finishes, within about a minute: claims more than a minute apart do not see each other.
 //!
 //! Why minutes: an instance that dies while it holds a claim leaves the counter behind. A claim

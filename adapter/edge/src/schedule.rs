@@ -1,11 +1,13 @@
 //! Store mode: schedule a conversion exactly once per organization + key in the key-value store,
 //! following `tombstone_core::idempotency` (the decision is pure; this module does its I/O).
 //!
-//! Key-value operations per delivery: a new deletion costs three writes — the atomic increment
-//! of its claim, the `set` of the task (which is also its idempotency record), and the removal
-//! of the claim — and four reads; a duplicate costs one read and no write; a delivery that
-//! loses the claim costs its increment and a read. No claim outlives the delivery that took it:
-//! afterwards a deletion leaves its task (and archived generations) only.
+//! Key-value operations per delivery: a new deletion costs two writes — the atomic increment of
+//! its claim and the `set` of the task (which is also its idempotency record) — and four reads; a
+//! duplicate costs one read and no write; a delivery that loses the claim costs its increment
+//! and a read. The claim counter of a stored task stays: only maintenance removes it, once its
+//! minutes have passed (a later delivery that claims the same minute, or the next, loses, and
+//! finds the task). A holder that did not store its task removes its counter at once, so that
+//! the sender's retry is not refused for the claim's minutes.
 
 use serde::{Deserialize, Serialize};
 use tombstone_core::canonical::DeletionStatus;
@@ -65,44 +67,58 @@ pub(crate) fn schedule(
         // Another delivery holds this minute's claim; it removes the counter when it is done.
         return after_losing(ctx, &fingerprint, now_s, status, task_id);
     }
-    // This delivery holds the claim: whatever happens, it removes the counter when done, so
-    // no claim outlives the delivery that took it.
-    let outcome = holding(ctx, config, now, conversion, &fingerprint, &claim, status);
-    release(ctx, &claim);
-    outcome
+    // This delivery holds the claim. Having stored its task, it leaves the counter (a write
+    // saved: maintenance removes it); without, it gives the claim back at once.
+    let outcome = holding(
+        ctx,
+        config,
+        now,
+        conversion,
+        &fingerprint,
+        stored.as_ref(),
+        &claim,
+        status,
+    );
+    if !matches!(outcome, Ok((_, Stored::Yes))) {
+        release(ctx, &claim);
+    }
+    outcome.map(|(response, _)| response)
 }
 
-/// The rest of a delivery that holds its minute's claim.
+/// Whether a claim's holder stored its task.
+enum Stored {
+    Yes,
+    No,
+}
+
+/// The rest of a delivery that holds its minute's claim; `stored` is what its first read found
+/// (an expired generation, or nothing).
+#[allow(clippy::too_many_arguments)]
 fn holding(
     ctx: &Ctx<'_>,
     config: &Config,
     now: Timestamp,
     conversion: &Conversion,
     fingerprint: &Fingerprint,
+    stored: Option<&StoredTask>,
     claim: &ClaimKey<'_>,
     status: u16,
-) -> Result<Response, StoreError> {
+) -> Result<(Response, Stored), StoreError> {
     let store = ctx.store;
     let task_id = &conversion.task_id;
     let now_s = now.unix_seconds();
     let before = store.counter(&claim.at_minute(claim.minute - 1))?;
     let after = store.counter(&claim.at_minute(claim.minute + 1))?;
     if claim_count(1, [before, after]) != 1 {
-        return after_losing(ctx, fingerprint, now_s, status, task_id);
+        return Ok((
+            after_losing(ctx, fingerprint, now_s, status, task_id)?,
+            Stored::No,
+        ));
     }
-    // 3. Alone in three minutes. Read again: a delivery that held a claim before this one and
-    // removed it when done has stored its task by then.
-    let current = store.get(&TaskKey(task_id))?;
-    let generation = match decide(
-        fingerprint,
-        current.as_ref().map(|s| &s.record),
-        now_s,
-        Some(1),
-    ) {
-        Decision::Schedule { generation } if generation == claim.generation => generation,
-        Decision::Schedule { .. } => return Ok(conflict(idempotency::conflict())),
-        other => return Ok(answer(other, status, task_id)),
-    };
+    // 3. Alone in three minutes: no delivery stored this generation's task in them (one that
+    // did would have left its counter), and one in an earlier minute had stored it before this
+    // delivery's first read. So the task is stored without reading it again.
+    let generation = claim.generation;
     let response = conversion.response(DeletionStatus::Scheduled);
     let task = StoredTask {
         record: IdempotencyRecord {
@@ -115,7 +131,7 @@ fn holding(
     };
     // The expired record of an earlier generation is a task that was accepted: keep it before
     // its key is reused.
-    if let Some(old) = &current {
+    if let Some(old) = stored {
         store.put(
             &ArchivedTaskKey {
                 task: task_id,
@@ -125,8 +141,11 @@ fn holding(
         )?;
     }
     store.put(&TaskKey(task_id), &task)?;
-    Ok(Response::json(status, &response)
-        .with_header("location", format!("/api/v1/tasks/{task_id}")))
+    Ok((
+        Response::json(status, &response)
+            .with_header("location", format!("/api/v1/tasks/{task_id}")),
+        Stored::Yes,
+    ))
 }
 
 /// A delivery that did not win the claim: the first delivery's answer if it has finished,
@@ -147,9 +166,9 @@ fn after_losing(
     )
 }
 
-/// Removes a claim this delivery held. A failed removal leaves the key answering 409 until the
-/// claim's minutes have passed (at most two), and the counter until `POST
-/// /api/v1/maintenance/expire` removes it: it is reported, not hidden.
+/// Removes a claim this delivery held and did not store a task under. A failed removal leaves the
+/// key answering 409 until the claim's minutes have passed (at most two), and the counter until
+/// `POST /api/v1/maintenance/expire` removes it: it is reported, not hidden.
 fn release(ctx: &Ctx<'_>, claim: &ClaimKey<'_>) {
     if let Err(error) = ctx.store.remove_counter(claim) {
         ctx.note(Event::RollbackFailed {

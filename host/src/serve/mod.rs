@@ -33,6 +33,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use self::kv::runtime_config::StoreLocation;
+pub use self::kv::sqlite::Durability;
 use self::kv::{Kv, Redis, Sqlite};
 use self::metrics::Metrics;
 use self::outbound::Outbound;
@@ -76,6 +77,8 @@ pub struct ServeOptions {
     pub metrics_listen: Option<SocketAddr>,
     /// How often relay mode's dispatcher runs with no request arriving; `None`: never.
     pub dispatch_every: Option<Duration>,
+    /// What a SQLite commit survives.
+    pub durability: Durability,
 }
 
 /// Per-request store data.
@@ -137,13 +140,13 @@ fn engine() -> anyhow::Result<Engine> {
 }
 
 /// Opens the `default` store.
-fn open_store(location: &StoreLocation) -> anyhow::Result<Kv> {
+fn open_store(location: &StoreLocation, durability: Durability) -> anyhow::Result<Kv> {
     Ok(match location {
         StoreLocation::SqliteFile(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            let store = Sqlite::open(path)
+            let store = Sqlite::open_with(path, durability)
                 .with_context(|| format!("cannot open the key-value store {}", path.display()))?;
             Kv::sqlite(store, &format!("SQLite {}", path.display()))
         }
@@ -195,7 +198,7 @@ impl Server {
         spin::add_to_linker(&mut linker, spin_view)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         let metrics = options.metrics_listen.map(|_| Metrics::new());
-        let kv = open_store(&options.kv)?
+        let kv = open_store(&options.kv, options.durability)?
             .fail_writes_to(options.fail_writes_to.clone())
             .observed(metrics.clone());
         let declared: Vec<(&str, &str)> = tombstone_edge::config::variables()
@@ -266,17 +269,23 @@ impl Server {
                 Err(_) => wasmtime_wasi_http::Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES)),
             }
         });
-        self.call(hyper::Request::from_parts(parts, body)).await
+        let (answer, events, _after) = self.call(hyper::Request::from_parts(parts, body)).await?;
+        Ok((answer, events))
     }
 
     /// Runs the component on one request, as Spin does: a fresh instance, its answer as soon as
     /// it sets one, and the instance left running after that until its handler returns (relay
     /// mode's dispatcher runs there). The events it writes before its answer are the request's;
-    /// those it writes after are logged and counted when it ends.
+    /// those it writes after are logged and counted when it ends, which the returned handle
+    /// awaits.
     async fn call<B>(
         self: &Arc<Self>,
         req: hyper::Request<B>,
-    ) -> anyhow::Result<(hyper::Response<HyperOutgoingBody>, Vec<Event>)>
+    ) -> anyhow::Result<(
+        hyper::Response<HyperOutgoingBody>,
+        Vec<Event>,
+        tokio::task::JoinHandle<()>,
+    )>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -320,7 +329,7 @@ impl Server {
                 let seen = answered.len();
                 let metrics = self.metrics.clone();
                 // What it does after its answer, once it is done (the epoch deadline bounds it).
-                tokio::task::spawn(async move {
+                let after = tokio::task::spawn(async move {
                     if let Ok(Err(e)) = task.await {
                         tracing::warn!(target: "tombstone::host", error = %format!("{e:#}"), "the component failed after its answer");
                     }
@@ -328,7 +337,7 @@ impl Server {
                     let after = all.get(seen..).unwrap_or_default();
                     telemetry::noted_all(metrics.as_deref(), telemetry::guest_events(after));
                 });
-                Ok((resp, telemetry::guest_events(&answered)))
+                Ok((resp, telemetry::guest_events(&answered), after))
             }
             Ok(Err(e)) => Err(e.into()),
             Err(_) => {
@@ -355,10 +364,12 @@ impl Server {
                 .body(http_body_util::Empty::<Bytes>::new())
                 .expect("a valid request");
             match self.call(req).await {
-                Ok((answer, events)) => {
-                    // The answer is read to its end, as a client would.
+                Ok((answer, events, after)) => {
+                    // The answer is read to its end, as a client would; the next tick waits
+                    // for this dispatch to end, so that slow attempts never pile up.
                     let _ = answer.into_body().collect().await;
                     telemetry::noted_all(self.metrics.as_deref(), events);
+                    let _ = after.await;
                 }
                 Err(e) => {
                     tracing::warn!(target: "tombstone::host", error = %format!("{e:#}"), "the dispatch tick failed");

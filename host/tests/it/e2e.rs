@@ -119,10 +119,14 @@ fn routes_duplicates_reuse_and_the_dry_run(host: Host) {
     );
     assert_eq!(dry.status, 200);
     assert_eq!(dry.json()["source"], "mercoa");
-    // The task of k-1 only: its claim was removed, and the dry run, the duplicate and the
-    // reuse stored nothing.
+    // The task of k-1 and its claim (maintenance removes it once its minutes have passed):
+    // the dry run, the duplicate and the reuse stored nothing.
     let keys = stored_keys(&kv);
-    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys[0].starts_with("claim/") && keys[1].starts_with("task/"),
+        "{keys:?}"
+    );
 }
 
 fn fifty_concurrent_deliveries_of_one_key_schedule_exactly_once(host: Host) {

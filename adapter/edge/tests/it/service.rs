@@ -28,15 +28,15 @@ fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() 
         first.header("location"),
         Some(format!("/api/v1/tasks/{task_id}").as_str())
     );
-    assert_eq!(
-        kv.writes.get(),
-        3,
-        "the claim, the task, and the claim's removal"
-    );
+    assert_eq!(kv.writes.get(), 2, "the claim and the task");
+    let minute = at(T0).unix_seconds() / 60;
     assert_eq!(
         kv.keys(),
-        [format!("task/{task_id}")],
-        "no claim outlives its delivery"
+        [
+            format!("claim/{task_id}/0/{minute}"),
+            format!("task/{task_id}")
+        ],
+        "the claim stays until maintenance removes it, once its minutes have passed"
     );
 
     // A reformatted retry a minute later is the same deletion: the first response, no write.
@@ -46,7 +46,7 @@ fn the_canonical_route_schedules_once_then_replays_duplicates_without_writing() 
     let mut expected = body.clone();
     expected["status"] = json!("duplicate");
     assert_eq!(again.body_json(), expected);
-    assert_eq!(kv.writes.get(), 3, "a duplicate writes nothing");
+    assert_eq!(kv.writes.get(), 2, "a duplicate writes nothing");
 
     let task = get(&format!("/api/v1/tasks/{task_id}")).send(&kv, &cfg, later(61));
     assert_eq!(task.status, 200);
@@ -188,16 +188,26 @@ fn a_delivery_while_the_first_is_in_flight_is_a_conflict_and_leaves_the_claim_to
     assert_eq!(retry.body_json()["status"], "scheduled");
     let again = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(121));
     assert_eq!(again.body_json()["status"], "duplicate");
-    // The dead delivery's counter is removed by the maintenance route once its minutes passed.
+    // The dead delivery's counter is removed by the maintenance route once its minutes passed;
+    // the retry's own, which scheduled, once its minutes pass too.
     let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(121));
+    assert_eq!(swept.body_json()["claims_removed"], 1);
+    assert_eq!(
+        kv.keys(),
+        [
+            format!("claim/{task_id}/0/{}", minute + 2),
+            format!("task/{task_id}")
+        ]
+    );
+    let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(240));
     assert_eq!(swept.body_json()["claims_removed"], 1);
     assert_eq!(kv.keys(), [format!("task/{task_id}")]);
 }
 
 #[test]
 fn a_holder_that_finds_the_task_stored_since_it_looked_answers_duplicate() {
-    // Between a delivery's first read and its claim, another delivery stored the task and
-    // removed its claim: the holder's second read finds it.
+    // Between a delivery's first read and its claim, another delivery stored the task: its
+    // claim, which it left, makes this one lose, and what it read then is the task.
     struct StoredBetween {
         inner: TestStore,
         first: Cell<bool>,
@@ -233,11 +243,16 @@ fn a_holder_that_finds_the_task_stored_since_it_looked_answers_duplicate() {
     let late = canonical(CANONICAL, "k-1").send(&kv, &cfg, later(1));
     assert_eq!(late.body_json()["status"], "duplicate", "{late:?}");
     assert_eq!(late.body_json()["received_at"], T0);
-    assert_eq!(kv.inner.keys().len(), 1, "{:?}", kv.inner.keys());
+    assert_eq!(
+        kv.inner.keys().len(),
+        2,
+        "the task and its claim: {:?}",
+        kv.inner.keys()
+    );
 }
 
 #[test]
-fn accepted_deletions_leave_their_tasks_only_and_old_tasks_expire_when_asked() {
+fn accepted_deletions_leave_their_tasks_and_claims_and_maintenance_removes_what_expired() {
     let cfg = config(&[
         ("idempotency_retention_seconds", "3600"),
         ("task_retention_seconds", "86400"),
@@ -281,16 +296,23 @@ fn accepted_deletions_leave_their_tasks_only_and_old_tasks_expire_when_asked() {
     assert_eq!(reused.body_json()["status"], "scheduled");
     tasks.push(format!("{}/0", tasks[0]));
     tasks.sort();
+    let (claims, others): (Vec<String>, Vec<String>) =
+        kv.keys().into_iter().partition(|k| k.starts_with("claim/"));
     assert_eq!(
-        kv.keys(),
-        tasks,
-        "tasks and an archived generation, nothing else"
+        others, tasks,
+        "tasks and an archived generation, beside the claims"
     );
-    // A day later the first twenty-one are older than task_retention_seconds.
+    assert_eq!(
+        claims.len(),
+        21,
+        "one claim per scheduled deletion: {claims:?}"
+    );
+    // A day later the first twenty-one are older than task_retention_seconds, and every
+    // claim's minutes have passed.
     let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(86_400 + 200));
     assert_eq!(
         swept.body_json(),
-        json!({"keys_scanned": 21, "claims_removed": 0, "tasks_removed": 20, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
+        json!({"keys_scanned": 42, "claims_removed": 21, "tasks_removed": 20, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
     );
     assert_eq!(
         kv.keys().len(),
@@ -551,8 +573,8 @@ fn bad_requests_get_problems_and_leave_no_state() {
             }
         }
     }
-    // Only the one valid request left anything behind: its task.
-    assert_eq!(kv.keys().len(), 1, "{:?}", kv.keys());
+    // Only the one valid request left anything behind: its task and its claim.
+    assert_eq!(kv.keys().len(), 2, "{:?}", kv.keys());
     let r = get("/api/v1/invoice-deletions").send(&kv, &cfg, at(T0));
     assert_eq!(r.header("allow"), Some("POST"));
 }

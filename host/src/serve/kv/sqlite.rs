@@ -9,10 +9,24 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::KvError;
 
+/// What a commit survives.
+///
+/// | | a killed process | a power loss (or an OS crash) |
+/// |---|---|---|
+/// | [`Durability::Process`] (WAL, `synchronous=NORMAL`; the default) | every commit | may lose the last commits before the WAL's next sync (never corrupts) |
+/// | [`Durability::PowerLoss`] (WAL, `synchronous=FULL`; `serve --durable`) | every commit | every commit: each is synced before it is acknowledged, as Spin's own SQLite store does |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Survives a killed process.
+    #[default]
+    Process,
+    /// Survives a power loss: a full sync per commit.
+    PowerLoss,
+}
+
 /// One connection shared by every request, behind a mutex: operations run one at a time, each
 /// one statement or one transaction, so concurrent requests see each other's writes atomically.
-/// (WAL mode does not add concurrency here; it makes each commit cheaper and survives a killed
-/// process with `synchronous=NORMAL`.)
+/// (WAL mode does not add concurrency here; it makes each commit cheaper.)
 #[derive(Clone)]
 pub struct Sqlite {
     connection: Arc<Mutex<Connection>>,
@@ -21,13 +35,23 @@ pub struct Sqlite {
 type KvResult<T> = Result<T, KvError>;
 
 impl Sqlite {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`, its commits as durable as
+    /// [`Durability::Process`].
     pub fn open(path: &Path) -> anyhow::Result<Sqlite> {
+        Sqlite::open_with(path, Durability::Process)
+    }
+
+    /// Opens (creating if needed) the database at `path`, its commits as durable as `durability`.
+    pub fn open_with(path: &Path, durability: Durability) -> anyhow::Result<Sqlite> {
         let connection = Connection::open(path)?;
-        // WAL with NORMAL: a commit appends to the log (no full sync per write), and what was
-        // committed survives a killed process.
+        // WAL: a commit appends to the log. NORMAL syncs at checkpoints only; FULL syncs every
+        // commit before it returns.
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        let synchronous = match durability {
+            Durability::Process => "NORMAL",
+            Durability::PowerLoss => "FULL",
+        };
+        connection.pragma_update(None, "synchronous", synchronous)?;
         Sqlite::init(connection)
     }
 
@@ -155,6 +179,29 @@ impl Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durable_commits_sync_every_write_and_the_default_syncs_at_checkpoints() {
+        let dir = std::env::temp_dir().join(format!("tombstone-durable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (durability, synchronous) in [(Durability::Process, 1), (Durability::PowerLoss, 2)] {
+            let kv =
+                Sqlite::open_with(&dir.join(format!("{durability:?}.sqlite")), durability).unwrap();
+            let (journal, sync): (String, i64) = kv
+                .with(|c| {
+                    let journal = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                    let sync = c.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+                    Ok((journal, sync))
+                })
+                .unwrap();
+            assert_eq!(
+                (journal.as_str(), sync),
+                ("wal", synchronous),
+                "{durability:?}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn values_counters_and_swaps() {
