@@ -690,15 +690,18 @@ fn highlevel_conflicts_are_429(host: Host) {
     assert_eq!(statuses.get("scheduled"), Some(&1), "{statuses:?}");
 }
 
-/// The serve/Spin difference this suite found first: serve used to read a request's events
-/// when it answered, so a dispatch after the answer was never logged. Now both log it.
+/// `tombstone serve` dispatches with no request arriving, and what the component does after its
+/// answer is logged and counted (serve used to read a request's events when it answered, so a
+/// dispatch after the answer was never seen: the first serve/Spin difference this suite found).
 #[test]
-fn serve_dispatches_with_no_request_arriving() {
+fn serve_dispatches_with_no_request_arriving_and_counts_it() {
+    use crate::telemetry::{reqwest_like_get, samples};
     let (upstream, upstream_kv) = upstream("tick-upstream");
     let gate = Gate::start(&upstream.addr, Mode::Fail(503, vec![]));
     let kv = scratch("tick-edge");
     let url = format!("upstream_url={}/api/v1/invoice-deletions", gate.origin());
     let origin = format!("upstream_origin={}", gate.origin());
+    let metrics = format!("127.0.0.1:{}", free_port());
     let edge = Server::start(
         &kv,
         &[
@@ -708,12 +711,17 @@ fn serve_dispatches_with_no_request_arriving() {
             &origin,
             "--var",
             "retry_schedule_seconds=0,1",
+            "--metrics-listen",
+            &metrics,
         ],
     );
     assert_eq!(
         post_to(&edge.addr, "tick", CANONICAL).json()["status"],
         "queued"
     );
+    let text = reqwest_like_get(&metrics, "/metrics");
+    let attempts = samples(&text, "tombstone_delivery_attempts_total");
+    assert_eq!(attempts["outcome=\"server-error\""], 1.0, "{text}");
     gate.set(Mode::Forward);
     // No request at all from here on: serve's own tick delivers it.
     let started = Instant::now();
@@ -723,5 +731,21 @@ fn serve_dispatches_with_no_request_arriving() {
             "never delivered"
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+    // The attempt after the tick's answer is counted, and so is the queue, once seen whole.
+    let started = Instant::now();
+    loop {
+        let text = reqwest_like_get(&metrics, "/metrics");
+        let attempts = samples(&text, "tombstone_delivery_attempts_total");
+        let queued = samples(&text, "tombstone_deliveries_queued");
+        if attempts["outcome=\"scheduled\""] == 1.0 && queued[""] == 0.0 {
+            let circuit = samples(&text, "tombstone_upstream_circuit_state");
+            assert_eq!(circuit[""], 0.0, "{text}");
+            let dead = samples(&text, "tombstone_dead_letters_total");
+            assert_eq!(dead["reason=\"exhausted\""], 0.0, "{text}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{text}");
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::*;
 
 /// The samples of a metric, by their label set, from Prometheus' text format.
-fn samples(text: &str, metric: &str) -> BTreeMap<String, f64> {
+pub(crate) fn samples(text: &str, metric: &str) -> BTreeMap<String, f64> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -210,7 +210,7 @@ fn a_known_sequence_is_logged_line_by_line_and_counted() {
 }
 
 /// A GET on a fresh connection, its body as text.
-fn reqwest_like_get(addr: &str, path: &str) -> String {
+pub(crate) fn reqwest_like_get(addr: &str, path: &str) -> String {
     let reply = try_request(addr, "GET", path, &[], b"").unwrap();
     assert_eq!(reply.status, 200);
     assert!(reply.headers["content-type"].starts_with("text/plain; version=0.0.4"));
