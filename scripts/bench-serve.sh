@@ -15,7 +15,9 @@
 # Prints a table of requests/s and latency percentiles. Not part of the tests (numbers, not
 # assertions).
 #   SECONDS_PER_ROUTE (default 15), CONNECTIONS (default 16), THREADS (default 2), SPIN (the
-#   Spin CLI; default: spin on PATH; none: the real-Spin rows are skipped, with a line saying so)
+#   Spin CLI; default: spin on PATH; none: the real-Spin rows are skipped, with a line saying so),
+#   SPIN_PAIRS (default 0: that many more runs of real Spin's new-deletion row and the bare row,
+#   alternately, each pair's ratio printed: the disk moves the bare row a lot)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
@@ -150,6 +152,12 @@ if [ -n "$spin" ]; then
   run "real Spin: Mercoa webhook 7.9 KB, every one new" "$spin_store$mercoa" UNIQUE=1 BODY_FILE="$dir/mercoa.json"
   run "real Spin, relay, upstream down: canonical, every one new (queued)" "$spin_down$canonical" UNIQUE=1
   run "real Spin: a bare component, one increment per request" "$spin_bare/" UNIQUE=0
+  for pair in $(seq "${SPIN_PAIRS:-0}"); do
+    new=$(wrk_to "${CONNECTIONS:-16}" "$spin_store$canonical" UNIQUE=1 PREFIX="pair$pair" | awk '/Requests\/sec/ {print $2}')
+    bare=$(wrk_to "${CONNECTIONS:-16}" "$spin_bare/" UNIQUE=0 | awk '/Requests\/sec/ {print $2}')
+    awk -v n="$new" -v b="$bare" -v p="$pair" \
+      'BEGIN {printf "real Spin, pair %d: new deletions %.0f/s, bare %.0f/s: %.0f %%\n", p, n, b, 100 * n / b}'
+  done
 else
   echo "real Spin: no Spin CLI found (SPIN, or spin on PATH): its rows are not in this table"
 fi
