@@ -52,6 +52,14 @@ enum Command {
     /// Run the ingestion service: the Spin component in wasmtime, with Spin's key-value store
     /// (SQLite) and variables, and the playground at /playground/.
     Serve(ServeArgs),
+    /// Check the service's variables as `serve` does at start, offline (for CI pipelines): the
+    /// defaults, SPIN_VARIABLE_<NAME> and --var. Exit 1 naming the first unusable variable
+    /// (never its value); else print every check that is off, and exit 0.
+    CheckConfig {
+        /// A Spin variable, NAME=VALUE (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -101,6 +109,13 @@ struct ServeArgs {
     /// process; a power loss may lose the last ones).
     #[arg(long)]
     durable: bool,
+    /// Open connections at most; past it a new connection is closed at once.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// After SIGTERM or SIGINT, how long requests in flight may take to finish, in seconds
+    /// (new connections are refused at once; then the process exits 0).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    grace: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -163,6 +178,8 @@ fn run_serve(args: ServeArgs) -> Result<Outcome, String> {
         metrics_listen: args.metrics_listen,
         dispatch_every: (args.dispatch_every_ms > 0)
             .then(|| std::time::Duration::from_millis(args.dispatch_every_ms)),
+        max_connections: args.max_connections,
+        grace: std::time::Duration::from_secs(args.grace),
         durability: if args.durable {
             serve::Durability::PowerLoss
         } else {
@@ -239,6 +256,10 @@ fn main() -> ExitCode {
 }
 
 fn print(text: &str, code: ExitCode) -> ExitCode {
+    // `serve` prints nothing when it stops: whoever started it may have closed its stdout.
+    if text.is_empty() {
+        return code;
+    }
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Ok(()) => code,
@@ -250,6 +271,16 @@ fn run(cli: Cli) -> Result<Outcome, String> {
     match cli.command {
         Command::Convert(args) => run_convert(args),
         Command::Serve(args) => run_serve(args),
+        Command::CheckConfig { vars } => Ok(match serve::checked_variables(&vars) {
+            Ok((_, warnings)) => {
+                let mut text = String::from("the configuration is usable");
+                for warning in warnings {
+                    text.push_str(&format!("\nwarning: {warning}"));
+                }
+                Outcome::Output(text)
+            }
+            Err(e) => Outcome::Rejected(format!("{e:#}")),
+        }),
         Command::TaskId { org, key } => Ok(match task_id(&org, &key) {
             Ok(id) => Outcome::Output(id.to_string()),
             Err(problem) => Outcome::Rejected(problem.to_json()),

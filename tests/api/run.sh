@@ -4,7 +4,7 @@
 # stateful sequences) to `tombstone serve` and checks every answer against the document the
 # server itself serves at /openapi.json, in two configurations:
 #   open    nothing configured: the document requires no proof, and every route is reachable;
-#   signed  api_keys and every source's secret and keys set: the document requires them; the
+#   signed  api_keys, admin_api_keys and every source's secret and keys set: the document requires them; the
 #           admin and canonical routes get the key (-H X-API-Key, and Schemathesis checks that
 #           a missing or wrong key is refused with 401), and a hook (hooks.py) signs each
 #           webhook as its provider would, so every generated payload is judged on its merits.
@@ -62,7 +62,7 @@ run open "$open"
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 fixtures=adapter/edge/tests/fixtures
 start signed "$report/serve-signed.log" \
-  --var api_keys=schemathesis-key \
+  --var api_keys=schemathesis-key --var admin_api_keys=schemathesis-key \
   --var mercoa_webhook_secret=$secret --var willsuite_webhook_secret=$secret \
   --var highlevel_webhook_secret=$secret \
   --var "highlevel_rsa_public_key=$(cat $fixtures/highlevel-test-rsa.pub.pem)" \

@@ -10,6 +10,7 @@ use tombstone_core::signature::WebhookSecret;
 use tombstone_core::sources::Proof;
 use tombstone_core::Source;
 
+pub use crate::auth::ApiKeys;
 use crate::delivery::policy::{CircuitConfig, RetrySchedule};
 
 /// A Spin variable the service reads. `spin.toml` declares each one with this default (a test
@@ -47,7 +48,7 @@ impl Variable {
 pub const UNSET_UPSTREAM_ORIGIN: &str = "https://upstream.invalid";
 
 /// The variables the service reads that are no source's.
-const SERVICE_VARIABLES: [Variable; 13] = [
+const SERVICE_VARIABLES: [Variable; 15] = [
     Variable::fixed(
         "schedule_delay_seconds",
         "0",
@@ -70,7 +71,19 @@ const SERVICE_VARIABLES: [Variable; 13] = [
         "api_keys",
         "",
         true,
-        "comma-separated keys; when set, the canonical and admin routes need a matching X-API-Key",
+        "comma-separated keys, each optionally followed by the organization ids it serves (space-separated); when set, the canonical route needs a matching X-API-Key",
+    ),
+    Variable::fixed(
+        "admin_api_keys",
+        "",
+        true,
+        "comma-separated keys; the admin routes (tasks, deliveries, dispatch, maintenance) need one as X-API-Key, and are closed (403) while this is unset",
+    ),
+    Variable::fixed(
+        "highlevel_timestamp_tolerance_seconds",
+        "300",
+        false,
+        "how far the timestamp in a HighLevel-signed payload may be from the time it arrived (default 300: 5 minutes)",
     ),
     Variable::fixed(
         "body_timeout_ms",
@@ -194,10 +207,15 @@ pub struct Config {
     pub retention_seconds: u32,
     /// How long tasks are kept, in seconds; `None`: forever.
     pub task_retention_seconds: Option<u32>,
-    /// Accepted `X-API-Key` values; empty = no key needed.
-    pub api_keys: Vec<String>,
-    /// Standard Webhooks secrets per provider; empty = no signature needed.
-    pub webhook_secrets: Vec<(Source, Vec<WebhookSecret>)>,
+    /// Accepted `X-API-Key` values on the canonical route; empty = no key needed.
+    pub api_keys: ApiKeys,
+    /// Accepted `X-API-Key` values on the admin routes; empty = the admin routes are closed.
+    pub admin_api_keys: ApiKeys,
+    /// Standard Webhooks secrets per provider, for every organization or per organization;
+    /// absent = no signature needed.
+    pub webhook_secrets: Vec<(Source, OrgSecrets)>,
+    /// How far a HighLevel-signed payload's own `timestamp` may be from its arrival, in seconds.
+    pub highlevel_timestamp_tolerance_seconds: u32,
     /// Providers' own signing keys (HighLevel's), per provider.
     pub signing_keys: Vec<(Source, HighLevelKeys)>,
     /// How long a request body may take to arrive, in milliseconds.
@@ -300,6 +318,17 @@ impl Origin {
     }
 }
 
+impl Origin {
+    /// Whether it names this machine: `localhost`, `127.0.0.0/8` or `[::1]`.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
@@ -330,13 +359,23 @@ impl Config {
                 366 * 24 * 60 * 60,
             )?,
             api_keys: var("api_keys")
-                .map(|v| {
-                    v.split(',')
-                        .map(|k| k.trim().to_owned())
-                        .filter(|k| !k.is_empty())
-                        .collect()
-                })
+                .map(|v| ApiKeys::parse(&v))
                 .unwrap_or_default(),
+            admin_api_keys: match var("admin_api_keys") {
+                None => ApiKeys::default(),
+                Some(v) if v.split(',').any(|e| e.split_whitespace().count() > 1) => {
+                    return Err(ConfigError {
+                        variable: "admin_api_keys",
+                        message: "holds keys only: an admin key serves every organization".into(),
+                    })
+                }
+                Some(v) => ApiKeys::parse(&v),
+            },
+            highlevel_timestamp_tolerance_seconds: number(
+                "highlevel_timestamp_tolerance_seconds",
+                300,
+                24 * 60 * 60,
+            )?,
             ..Config::default()
         };
         for &source in Source::ALL {
@@ -350,9 +389,9 @@ impl Config {
                 } => (secret_variable, Some((ed25519_variable, rsa_variable))),
             };
             if let Some(v) = var(secret_variable) {
-                let secrets = WebhookSecret::parse_list(&v).map_err(|e| ConfigError {
+                let secrets = OrgSecrets::parse(&v).map_err(|message| ConfigError {
                     variable: secret_variable,
-                    message: e.to_string(),
+                    message,
                 })?;
                 config.webhook_secrets.push((source, secrets));
             }
@@ -405,6 +444,39 @@ impl Config {
         Ok(config)
     }
 
+    /// Every check that is off, in words an operator acts on: a provider route that takes
+    /// unsigned webhooks, an open canonical route, closed admin routes. (`tombstone serve` logs
+    /// each at start; `tombstone check-config` prints them.)
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for &source in Source::ALL.iter().filter(|s| s.is_provider()) {
+            let secret_variable = match source.proof() {
+                Proof::StandardWebhooks { secret_variable }
+                | Proof::HighLevel {
+                    secret_variable, ..
+                } => secret_variable,
+                Proof::ApiKey => continue,
+            };
+            if !self.signs(source) && self.signing_keys(source).is_none() {
+                warnings.push(format!(
+                    "the {} route takes unsigned webhooks: set {secret_variable}",
+                    source.display_name()
+                ));
+            }
+        }
+        if self.api_keys.is_empty() {
+            warnings.push(
+                "the canonical route is open to anyone who can reach it: set api_keys".into(),
+            );
+        }
+        if self.admin_api_keys.is_empty() {
+            warnings.push(
+                "the admin routes (tasks, deliveries, dispatch, maintenance) are closed: set admin_api_keys to use them".into(),
+            );
+        }
+        warnings
+    }
+
     /// A provider's own signing keys, if any is set.
     pub fn signing_keys(&self, source: Source) -> Option<&HighLevelKeys> {
         self.signing_keys
@@ -413,12 +485,74 @@ impl Config {
             .map(|(_, keys)| keys)
     }
 
-    /// The Standard Webhooks secrets of a source, if its check is on.
-    pub fn webhook_secrets(&self, source: Source) -> Option<&[WebhookSecret]> {
+    /// The Standard Webhooks secrets of a source for `organization`, if its check is on: the
+    /// organization's own when it has some, else the source's secrets for every organization.
+    pub fn webhook_secrets(&self, source: Source, organization: &str) -> Option<&[WebhookSecret]> {
         self.webhook_secrets
             .iter()
             .find(|(s, _)| *s == source)
-            .map(|(_, secrets)| secrets.as_slice())
+            .map(|(_, secrets)| secrets.for_organization(organization))
+    }
+
+    /// Whether a source's Standard Webhooks check is on (for some organization at least).
+    pub fn signs(&self, source: Source) -> bool {
+        self.webhook_secrets.iter().any(|(s, _)| *s == source)
+    }
+}
+
+/// A source's Standard Webhooks secrets: comma-separated entries, each either secrets for every
+/// organization (`whsec_…`, several while rotating) or an organization id followed by its own
+/// (`acme-vet whsec_… whsec_…`). An organization with secrets of its own is verified with those
+/// only, so a webhook signed for one organization's endpoint never verifies on another's.
+#[derive(Debug, Clone, Default)]
+pub struct OrgSecrets {
+    /// For every organization without secrets of its own.
+    pub shared: Vec<WebhookSecret>,
+    /// Per organization.
+    pub per_organization: Vec<(String, Vec<WebhookSecret>)>,
+}
+
+impl OrgSecrets {
+    /// Parses the variable (the message never holds a value of it).
+    pub fn parse(text: &str) -> Result<OrgSecrets, String> {
+        let mut secrets = OrgSecrets::default();
+        for entry in text.split(',') {
+            let mut words = entry.split_whitespace().peekable();
+            let Some(first) = words.peek().copied() else {
+                continue;
+            };
+            let parse = |w: &str| WebhookSecret::parse(w).map_err(|e| e.to_string());
+            if first.starts_with("whsec_") {
+                for word in words {
+                    secrets.shared.push(parse(word)?);
+                }
+            } else {
+                let organization = words.next().expect("peeked").to_owned();
+                let own: Vec<WebhookSecret> = words.map(parse).collect::<Result<_, _>>()?;
+                if own.is_empty() {
+                    return Err(
+                        "an organization id must be followed by its whsec_ secret(s)".into(),
+                    );
+                }
+                match secrets
+                    .per_organization
+                    .iter_mut()
+                    .find(|(o, _)| *o == organization)
+                {
+                    Some((_, existing)) => existing.extend(own),
+                    None => secrets.per_organization.push((organization, own)),
+                }
+            }
+        }
+        Ok(secrets)
+    }
+
+    /// The secrets `organization` is verified with.
+    pub fn for_organization(&self, organization: &str) -> &[WebhookSecret] {
+        self.per_organization
+            .iter()
+            .find(|(o, _)| o == organization)
+            .map_or(self.shared.as_slice(), |(_, own)| own.as_slice())
     }
 }
 
@@ -431,10 +565,17 @@ fn upstream(
         return Ok(None);
     };
     let url = url.trim().to_owned();
-    Origin::of_url(&url).map_err(|e| ConfigError {
+    let origin = Origin::of_url(&url).map_err(|e| ConfigError {
         variable: "upstream_url",
         message: e.to_string(),
     })?;
+    let authorization = var("upstream_authorization").map(|a| a.trim().to_owned());
+    if authorization.is_some() && origin.scheme == "http" && !origin.is_loopback() {
+        return Err(ConfigError {
+            variable: "upstream_authorization",
+            message: "would be sent in clear text: upstream_url must be https:// (plain http only to a loopback host)".into(),
+        });
+    }
     let timeout_ms = number("upstream_timeout_ms", 10_000, MAX_UPSTREAM_TIMEOUT_MS)?;
     if timeout_ms == 0 {
         return Err(ConfigError {
@@ -464,7 +605,7 @@ fn upstream(
     };
     Ok(Some(UpstreamConfig {
         url,
-        authorization: var("upstream_authorization").map(|a| a.trim().to_owned()),
+        authorization,
         timeout_ms,
         schedule,
         circuit,
@@ -532,6 +673,48 @@ mod tests {
         .unwrap();
         let highlevel = Source::from_name("highlevel").unwrap();
         assert!(c.signing_keys(highlevel).unwrap().ed25519.is_some());
-        assert_eq!(c.api_keys, ["k1", "k2"]);
+        assert_eq!(c.api_keys, ApiKeys::parse("k1,k2"));
+    }
+
+    #[test]
+    fn secrets_serve_every_organization_or_their_own_and_admin_keys_name_none() {
+        let a = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let b = "whsec_bmV3LXNlY3JldC1ieXRlcy0wMDAx";
+        let secrets = OrgSecrets::parse(&format!("{a}, acme-vet {b} {a},, north {b}")).unwrap();
+        assert_eq!(secrets.for_organization("anyone").len(), 1);
+        assert_eq!(secrets.for_organization("acme-vet").len(), 2);
+        assert_eq!(secrets.for_organization("north").len(), 1);
+        let e = OrgSecrets::parse("acme-vet").unwrap_err();
+        assert!(e.contains("followed by"), "{e}");
+        let e = OrgSecrets::parse("acme-vet whsec_%%secret%%").unwrap_err();
+        assert!(!e.contains("secret%%"), "{e}");
+        let e = Config::from_variables(vars(&[("admin_api_keys", "k1 acme-vet")])).unwrap_err();
+        assert_eq!(e.variable, "admin_api_keys");
+        assert!(!e.to_string().contains("k1"), "{e}");
+    }
+
+    #[test]
+    fn an_authorization_goes_to_an_http_upstream_only_on_this_machine() {
+        let with = |url: &str| {
+            Config::from_variables(vars(&[
+                ("upstream_url", url),
+                ("upstream_authorization", "Bearer s3cret"),
+            ]))
+        };
+        let e = with("http://upstream.example/api/v1/invoice-deletions").unwrap_err();
+        assert_eq!(e.variable, "upstream_authorization");
+        assert!(!e.to_string().contains("s3cret"));
+        for ok in [
+            "https://upstream.example/api/v1/invoice-deletions",
+            "http://127.0.0.1:3001/api/v1/invoice-deletions",
+            "http://localhost:3001/x",
+            "http://[::1]:3001/x",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        // Without an authorization, plain http anywhere is the operator's choice.
+        assert!(
+            Config::from_variables(vars(&[("upstream_url", "http://upstream.example/x")])).is_ok()
+        );
     }
 }

@@ -11,7 +11,7 @@ use tombstone_core::signature;
 use tombstone_core::sources::Proof;
 use tombstone_core::{Problem, ProblemKind, RawContext, Source, Timestamp};
 
-use crate::auth::check_api_key;
+use crate::auth::Denied;
 use crate::config::{Config, ConfigError};
 use crate::events::Event;
 use crate::http::{percent_decode_segment, Request, Response};
@@ -32,6 +32,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The failure for the operator's log (the store's own words, a variable's name).
+    fn log_text(&self) -> String {
+        match self {
+            Failure::Config(e) => e.to_string(),
+            Failure::Store(e) => e.log_text(),
+        }
+    }
+
     /// The problem the sender gets (the variable's name, never its value; what failed, never
     /// a stored value).
     fn problem(&self) -> Problem {
@@ -113,7 +121,7 @@ pub(crate) fn ingest(
         ctx.note(Event::NotAccepted {
             source: source.name().to_owned(),
             status: response.status,
-            reason: failure.to_string(),
+            reason: failure.log_text(),
         });
         response
     });
@@ -140,7 +148,13 @@ fn canonical(
             )
         }
     };
-    if let Err(p) = check_api_key(req, &config.api_keys).and_then(|()| body_checks()) {
+    // The key, for the organization the deletion is posted for (a missing header is the
+    // conversion's problem, below).
+    let organization = req.header("X-Organization-Id").map(str::trim);
+    if let Err(denied) = config.api_keys.check(req, organization) {
+        return Ok(denied.response());
+    }
+    if let Err(p) = body_checks() {
         return Ok(Response::problem(&p));
     }
     let raw = RawContext {
@@ -223,8 +237,8 @@ fn webhook_of(
     }
     let config = config.as_ref().map_err(|e| Failure::Config(e.clone()))?;
     if let Some(source) = source {
-        if let Err(p) = verify_sender(req, source, config, received_at) {
-            return Ok(Response::problem(&p));
+        if let Err(denied) = verify_sender(req, source, &organization, config, received_at) {
+            return Ok(denied.response());
         }
     }
     let raw = RawContext {
@@ -270,35 +284,45 @@ fn convert_and_deliver(
 }
 
 /// The proof a source's route needs, as its spec names it: none unless configured; a canonical
-/// body found by `auto` needs the API key, as on the canonical route. Signature timestamps are
-/// checked against the time the delivery was received.
+/// body found by `auto` needs an API key serving the route's organization, as on the canonical
+/// route. Standard Webhooks secrets are the organization's own when it has some. Signature
+/// timestamps are checked against the time the delivery was received, and so is the `timestamp`
+/// inside a payload HighLevel signed (`highlevel_timestamp_tolerance_seconds`).
 fn verify_sender(
     req: &Request<'_>,
     source: Source,
+    organization: &str,
     config: &Config,
     received_at: Timestamp,
-) -> Result<(), Problem> {
+) -> Result<(), Denied> {
     if source.proof() == Proof::ApiKey {
-        return check_api_key(req, &config.api_keys);
+        return config.api_keys.check(req, Some(organization));
     }
-    let secrets = config.webhook_secrets(source);
+    let secrets = config.webhook_secrets(source, organization);
     let keys = config.signing_keys(source);
-    if secrets.is_none() && keys.is_none() {
-        return Ok(());
-    }
-    let standard = secrets.map(|s| {
-        signature::verify(
-            |name| req.header(name).map(str::to_owned),
+    let standard = || {
+        secrets.map(|s| {
+            signature::verify(
+                |name| req.header(name).map(str::to_owned),
+                req.body,
+                s,
+                received_at.unix_seconds(),
+            )
+        })
+    };
+    let providers_own = |keys: &signature::highlevel::HighLevelKeys| {
+        keys.verify(|name| req.header(name), req.body)?;
+        signature::highlevel::check_freshness(
             req.body,
-            s,
             received_at.unix_seconds(),
+            config.highlevel_timestamp_tolerance_seconds,
         )
-    });
-    match (standard, keys) {
-        (Some(Ok(())), _) => Ok(()),
+    };
+    let verdict = match (standard(), keys) {
+        (None, None) | (Some(Ok(())), _) => Ok(()),
         (Some(Err(p)), None) => Err(p),
         // The provider's own signature is the other accepted proof.
-        (_, Some(keys)) => keys.verify(|name| req.header(name), req.body),
-        (None, None) => unreachable!("returned above"),
-    }
+        (_, Some(keys)) => providers_own(keys),
+    };
+    verdict.map_err(Denied::from)
 }

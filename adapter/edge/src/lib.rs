@@ -14,7 +14,8 @@
 //! | `GET /api/v1/tasks/{task_id}` | a stored task (admin; store mode) |
 //! | `GET /api/v1/deliveries[?state=]`, `GET`/`DELETE /api/v1/deliveries/{task_id}`, `POST /api/v1/deliveries/{task_id}/replay`, `POST /api/v1/deliveries/dispatch` | relay mode's deliveries: queued, delivered, dead letters (admin) |
 //! | `POST /api/v1/maintenance/expire` | removes claims left by dead instances, finished deliveries past their retention and tasks past `task_retention_seconds` (admin) |
-//! | `GET /healthz` | liveness, including a key-value read |
+//! | `GET /healthz` | liveness: the component answers (no store, no variable) |
+//! | `GET /readyz` | readiness: the variables are usable and the store answers |
 //! | `GET /schemas/{name}.json` | the JSON Schemas |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of all of this ([`openapi`]) |
 //!
@@ -46,7 +47,7 @@ pub use http::{Request, Response};
 pub use store::{KeyValue, MemoryStore, StoreError};
 pub use upstream::{NoUpstream, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse};
 
-use auth::check_api_key;
+use auth::check_admin;
 use routes::Route;
 use store::keys::Store;
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
@@ -141,7 +142,7 @@ pub fn after_response(env: Env<'_>, config: &Result<Config, ConfigError>) -> Vec
     ) {
         ctx.note(Event::Unreadable {
             key: "deliveries/*".into(),
-            error: error.to_string(),
+            error: error.log_text(),
         });
     }
     ctx.events.take()
@@ -177,7 +178,8 @@ fn dispatch(
     match route {
         Route::Canonical | Route::Webhook { .. } => ingest::ingest(ctx, req, &route, config, now),
         Route::Convert => convert(req, config, now),
-        Route::Health => healthz(ctx),
+        Route::Health => healthz(),
+        Route::Ready => readyz(ctx, config),
         Route::Schema { name } => match tombstone_core::schema(name) {
             Some(text) => Response::bytes(200, "application/schema+json", text.into()),
             None => not_found("There is no schema of this name."),
@@ -230,15 +232,15 @@ pub fn not_found(detail: &str) -> Response {
     ))
 }
 
-/// The admin routes need an API key when `api_keys` is set.
+/// The admin routes need one of `admin_api_keys`, and are closed (403) while it is unset.
 fn admin<'c>(
     req: &Request<'_>,
     config: &'c Result<Config, ConfigError>,
 ) -> Result<&'c Config, Response> {
     match config {
-        Ok(c) => check_api_key(req, &c.api_keys)
+        Ok(c) => check_admin(req, &c.admin_api_keys)
             .map(|()| c)
-            .map_err(|p| Response::problem(&p)),
+            .map_err(|denied| denied.response()),
         Err(e) => Err(Response::problem(&Problem::new(
             ProblemKind::Unavailable,
             format!("The service is misconfigured: {e}."),
@@ -256,14 +258,45 @@ pub(crate) fn unavailable(error: &StoreError) -> Response {
         .with_header("retry-after", RETRY_AFTER_SECONDS)
 }
 
-fn healthz(ctx: &Ctx<'_>) -> Response {
-    match ctx.store.ping() {
-        Ok(()) => Response::json(200, &serde_json::json!({"status": "ok"})),
-        Err(e) => Response::problem(&Problem::new(
+/// `GET /healthz`: liveness only — the component answers. It touches no store and reads no
+/// variable, so a Kubernetes liveness probe never restarts a pod for Redis's outage.
+fn healthz() -> Response {
+    Response::json(200, &serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: whether this instance can take deliveries — its variables are usable and its
+/// store answers a read. 503 names the variable (never its value), or the store.
+fn readyz(ctx: &Ctx<'_>, config: &Result<Config, ConfigError>) -> Response {
+    let not_ready = |pointer: String, message: String, detail: &str| {
+        Response::problem(&Problem::at(
             ProblemKind::Unavailable,
-            format!("The {e} is not available."),
+            detail,
+            pointer,
+            "ready",
+            message,
         ))
-        .with_header("retry-after", RETRY_AFTER_SECONDS),
+        .with_header("retry-after", RETRY_AFTER_SECONDS)
+    };
+    if let Err(e) = config {
+        return not_ready(
+            format!("/variables/{}", e.variable),
+            e.message.clone(),
+            &format!("The variable {} is unusable: {}.", e.variable, e.message),
+        );
+    }
+    match ctx.store.ping() {
+        Ok(()) => Response::json(200, &serde_json::json!({"status": "ready"})),
+        Err(e) => {
+            ctx.note(Event::Unreadable {
+                key: "healthz".into(),
+                error: e.log_text(),
+            });
+            not_ready(
+                String::new(),
+                "the key-value store does not answer".into(),
+                "The key-value store is not available.",
+            )
+        }
     }
 }
 

@@ -26,6 +26,11 @@ pub enum Checks<'a> {
 }
 
 impl Checks<'_> {
+    /// The requirement of the admin routes: always `admin_api_keys` (unset, they are closed).
+    fn admin() -> Value {
+        json!([{"AdminApiKey": []}])
+    }
+
     /// The requirement of the routes behind `api_keys`.
     fn api_key(self) -> Value {
         match self {
@@ -42,7 +47,7 @@ impl Checks<'_> {
         let (secrets, keys) = match self {
             Checks::All => (true, (true, true)),
             Checks::Configured(c) => (
-                c.webhook_secrets(source).is_some(),
+                c.signs(source),
                 c.signing_keys(source)
                     .map_or((false, false), |k| (k.ed25519.is_some(), k.rsa.is_some())),
             ),
@@ -117,6 +122,7 @@ fn ingestion_responses(success_status: u16, success: Value, transient: &[u16]) -
         success_status.to_string(): success,
         "400": reference("responses", "BadRequest"),
         "401": reference("responses", "Unauthorized"),
+        "403": reference("responses", "Forbidden"),
         "404": reference("responses", "NotFound"),
         "408": reference("responses", "RequestTimeout"),
         "413": reference("responses", "PayloadTooLarge"),
@@ -401,11 +407,12 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "operationId": "task",
                         "summary": "A scheduled task (store mode)",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "parameters": [path_parameter("task_id", json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}), "Lowercase hex SHA-256 of organization, 0x00 and key.")],
                         "responses": {
                             "200": {"description": "The task: the conversion that was scheduled.", "content": json_content(reference("schemas", "Task"))},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "404": reference("responses", "NotFound"),
                             "503": reference("responses", "Unavailable"),
                         },
@@ -427,7 +434,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "summary": "Relay mode's deliveries, newest first, without bodies",
                         "description": "Counted down the queue's index (no key scan). A dead letter is a delivery in state `dead`.",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "parameters": [
                             query("state", false, json!({"type": "string", "enum": states}), "Only deliveries in this state."),
                             query("limit", false, json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50}), "Deliveries per page."),
@@ -436,6 +443,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "responses": {
                             "200": {"description": "A page of deliveries.", "content": json_content(reference("schemas", "DeliveryPage"))},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "422": reference("responses", "Unprocessable"),
                             "503": reference("responses", "Unavailable"),
                         },
@@ -449,11 +457,12 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "operationId": "delivery",
                         "summary": "One delivery: its state, every attempt, the next one, the upstream's response",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "parameters": [id],
                         "responses": {
                             "200": {"description": "The delivery.", "content": json_content(reference("schemas", "Delivery"))},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "404": reference("responses", "NotFound"),
                             "503": reference("responses", "Unavailable"),
                         },
@@ -462,11 +471,12 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "operationId": "delete_delivery",
                         "summary": "Forget a delivered or dead delivery",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "parameters": [id],
                         "responses": {
                             "204": {"description": "Forgotten."},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "404": reference("responses", "NotFound"),
                             "409": problem("conflict: a queued delivery is still being delivered."),
                             "503": reference("responses", "Unavailable"),
@@ -481,12 +491,13 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "summary": "Put a dead letter back in the queue, due now",
                         "description": "The dispatcher attempts it on the retry schedule from the start. Refused (409) for a delivered one, and for one received longer ago than idempotency_retention_seconds: the upstream no longer honours its key, so a replay could schedule the deletion twice.",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "parameters": [task_id_parameter()],
                         "responses": {
                             "200": {"description": "It is queued already.", "content": json_content(reference("schemas", "Delivery"))},
                             "202": {"description": "Queued again.", "content": json_content(reference("schemas", "Delivery"))},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "404": reference("responses", "NotFound"),
                             "409": problem("conflict: delivered already, or its key is no longer honoured upstream."),
                             "503": reference("responses", "Unavailable"),
@@ -501,10 +512,11 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "summary": "Attempt the queued deliveries that are due, now (for a cron)",
                         "description": "`tombstone serve` dispatches every second and Spin after each request; this route lets a scheduler drive it too (a Kubernetes CronJob on SpinKube).",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "responses": {
                             "200": {"description": "What the dispatch did and saw.", "content": json_content(reference("schemas", "DispatchReport"))},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "503": reference("responses", "Unavailable"),
                         },
                     }
@@ -516,10 +528,11 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                         "operationId": "expire",
                         "summary": "Remove the claims of instances that died holding them, and tasks past task_retention_seconds",
                         "tags": ["admin"],
-                        "security": checks.api_key(),
+                        "security": Checks::admin(),
                         "responses": {
                             "200": {"description": "What was removed.", "content": json_content(reference("schemas", "Expired"))},
                             "401": reference("responses", "Unauthorized"),
+                            "403": reference("responses", "Forbidden"),
                             "503": reference("responses", "Unavailable"),
                         },
                     }
@@ -529,11 +542,24 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                 paths.insert(template.into(), json!({
                     "get": {
                         "operationId": "health",
-                        "summary": "Liveness, including a key-value read",
+                        "summary": "Liveness: the component answers (it touches no store and reads no variable)",
                         "tags": ["operations"],
                         "security": [],
                         "responses": {
                             "200": {"description": "Up.", "content": json_content(json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}))},
+                        },
+                    }
+                }));
+            }
+            "/readyz" => {
+                paths.insert(template.into(), json!({
+                    "get": {
+                        "operationId": "ready",
+                        "summary": "Readiness: every variable is usable and the key-value store answers",
+                        "tags": ["operations"],
+                        "security": [],
+                        "responses": {
+                            "200": {"description": "Ready.", "content": json_content(json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ready"}}}))},
                             "503": reference("responses", "Unavailable"),
                         },
                     }
@@ -723,6 +749,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
     let responses = json!({
         "BadRequest": problem("invalid-json, missing-header or invalid-header."),
         "Unauthorized": problem("unauthorized: a missing or wrong API key or signature."),
+        "Forbidden": problem("unauthorized, answered 403: the admin routes are closed until admin_api_keys is set, or the API key does not serve this organization."),
         "NotFound": problem("not-found."),
         "RequestTimeout": problem("request-timeout: the body did not arrive within body_timeout_ms."),
         "Conflict": problem_with_retry("conflict: the same key is still being processed; retry after Retry-After."),
@@ -745,8 +772,8 @@ pub fn document_for(checks: Checks<'_>) -> Value {
         "tags": [
             {"name": "deletions", "description": "The canonical contract and its dry run."},
             {"name": "webhooks", "description": "One route per provider, and one that detects."},
-            {"name": "admin", "description": "Tasks, deliveries (and dead letters), dispatch and maintenance (behind api_keys)."},
-            {"name": "operations", "description": "Health, schemas and this document."},
+            {"name": "admin", "description": "Tasks, deliveries (and dead letters), dispatch and maintenance (behind admin_api_keys; closed while it is unset)."},
+            {"name": "operations", "description": "Liveness, readiness, schemas and this document."},
         ],
         "paths": paths,
         "components": {
@@ -757,7 +784,8 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                 "Location": {"required": false, "description": "The task (store mode).", "schema": {"type": "string", "format": "uri-reference"}},
             },
             "securitySchemes": {
-                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `api_keys`, when set."},
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `api_keys`, when set: a key serves every organization, or the ones named after it (403 for another)."},
+                "AdminApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `admin_api_keys`. Unset, the admin routes are closed: 403."},
                 "StandardWebhooks": {"type": "apiKey", "in": "header", "name": "webhook-signature", "description": "Standard Webhooks / Svix: `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the source's `whsec_` secret (svix-* headers too), within ±300 s; when the source's secret is set."},
                 "HighLevelSignature": {"type": "apiKey", "in": "header", "name": "x-ghl-signature", "description": "HighLevel's Ed25519 signature (base64) of the raw body, when its key is set."},
                 "HighLevelLegacySignature": {"type": "apiKey", "in": "header", "name": "x-wh-signature", "description": "HighLevel's legacy RSA-SHA256 signature (base64) of the raw body, when its key is set."},

@@ -38,6 +38,8 @@ pub enum Route<'a> {
     Expire,
     /// `GET /healthz`.
     Health,
+    /// `GET /readyz`.
+    Ready,
     /// `GET /schemas/{name}.json`.
     Schema {
         /// The schema's name.
@@ -48,7 +50,7 @@ pub enum Route<'a> {
 }
 
 /// Every route's template and methods, in the order of the README and the API document.
-pub const ROUTES: [(&str, &[&str]); 12] = [
+pub const ROUTES: [(&str, &[&str]); 13] = [
     ("/api/v1/invoice-deletions", &["POST"]),
     ("/api/v1/webhooks/{source}/{organization_id}", &["POST"]),
     ("/api/v1/convert", &["POST"]),
@@ -59,6 +61,7 @@ pub const ROUTES: [(&str, &[&str]); 12] = [
     ("/api/v1/deliveries/dispatch", &["POST"]),
     ("/api/v1/maintenance/expire", &["POST"]),
     ("/healthz", &["GET"]),
+    ("/readyz", &["GET"]),
     ("/schemas/{name}.json", &["GET"]),
     ("/openapi.json", &["GET"]),
 ];
@@ -78,6 +81,7 @@ impl<'a> Route<'a> {
             "/api/v1/deliveries/dispatch" => return Some(Route::Dispatch),
             "/api/v1/maintenance/expire" => return Some(Route::Expire),
             "/healthz" => return Some(Route::Health),
+            "/readyz" => return Some(Route::Ready),
             "/openapi.json" => return Some(Route::OpenApi),
             _ => {}
         }
@@ -130,8 +134,9 @@ impl<'a> Route<'a> {
             Route::Dispatch => 7,
             Route::Expire => 8,
             Route::Health => 9,
-            Route::Schema { .. } => 10,
-            Route::OpenApi => 11,
+            Route::Ready => 10,
+            Route::Schema { .. } => 11,
+            Route::OpenApi => 12,
         }
     }
 }
@@ -178,7 +183,7 @@ mod tests {
 
     #[test]
     fn every_route_has_its_template_and_methods() {
-        let cases: [(&str, &str, &[&str]); 13] = [
+        let cases: [(&str, &str, &[&str]); 14] = [
             (
                 "/api/v1/invoice-deletions",
                 "/api/v1/invoice-deletions",
@@ -213,6 +218,7 @@ mod tests {
                 &["POST"],
             ),
             ("/healthz", "/healthz", &["GET"]),
+            ("/readyz", "/readyz", &["GET"]),
             ("/schemas/mercoa.json", "/schemas/{name}.json", &["GET"]),
             ("/openapi.json", "/openapi.json", &["GET"]),
             (

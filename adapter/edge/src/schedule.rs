@@ -173,7 +173,7 @@ fn release(ctx: &Ctx<'_>, claim: &ClaimKey<'_>) {
     if let Err(error) = ctx.store.remove_counter(claim) {
         ctx.note(Event::RollbackFailed {
             key: claim.to_string(),
-            error: error.to_string(),
+            error: error.log_text(),
         });
     }
 }

@@ -150,7 +150,7 @@ struct SpinStore {
 }
 
 fn backend(error: impl std::fmt::Debug) -> StoreError {
-    StoreError::Backend(format!("{error:?}"))
+    StoreError::unavailable(format!("{error:?}"))
 }
 
 impl SpinStore {

@@ -79,6 +79,10 @@ pub struct ServeOptions {
     pub dispatch_every: Option<Duration>,
     /// What a SQLite commit survives.
     pub durability: Durability,
+    /// Open connections at most; past it a new one is closed at once.
+    pub max_connections: usize,
+    /// How long requests in flight may take to finish after SIGTERM or SIGINT.
+    pub grace: Duration,
 }
 
 /// Per-request store data.
@@ -161,6 +165,24 @@ fn open_store(location: &StoreLocation, durability: Durability) -> anyhow::Resul
     })
 }
 
+/// The app's variables — `spin.toml`'s defaults, then `SPIN_VARIABLE_<NAME>`, then `overrides`
+/// (`--var`) — checked as the component will read them: an unusable one is an error that names
+/// it (never its value), so that `serve` refuses to start rather than answer every request
+/// "not now". With them, every check that is off, in words (see
+/// `tombstone_edge::Config::warnings`). `tombstone check-config` runs the same.
+pub fn checked_variables(
+    overrides: &[(String, String)],
+) -> anyhow::Result<(Variables, Vec<String>)> {
+    let declared: Vec<(&str, &str)> = tombstone_edge::config::variables()
+        .iter()
+        .map(|v| (v.name, v.default))
+        .collect();
+    let variables = Variables::new(&declared, std::env::vars(), overrides)?;
+    let config = tombstone_edge::Config::from_variables(|name| variables.get(name))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((variables, config.warnings()))
+}
+
 /// The request budget for these variables: the longest the component may wait for a body and
 /// for the upstream, plus a margin.
 fn budget(variables: &Variables) -> Duration {
@@ -201,11 +223,10 @@ impl Server {
         let kv = open_store(&options.kv, options.durability)?
             .fail_writes_to(options.fail_writes_to.clone())
             .observed(metrics.clone());
-        let declared: Vec<(&str, &str)> = tombstone_edge::config::variables()
-            .iter()
-            .map(|v| (v.name, v.default))
-            .collect();
-        let variables = Variables::new(&declared, std::env::vars(), &options.variables)?;
+        let (variables, warnings) = checked_variables(&options.variables)?;
+        for warning in warnings {
+            tracing::warn!(target: "tombstone::config", "{warning}");
+        }
         let outbound = Outbound::new(outbound::allowed_origins(|name| variables.get(name)))?;
         let budget = budget(&variables);
         Ok(Server {
@@ -534,10 +555,42 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     if let Some(period) = options.dispatch_every {
         tokio::task::spawn(server.clone().dispatch_every(period));
     }
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
     loop {
-        let (client, _) = listener.accept().await?;
+        let accepted = tokio::select! {
+            signal = &mut stop => {
+                tracing::info!(target: "tombstone::host", signal, "stopping: no new connections; requests in flight may finish");
+                break;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        let client = match accepted {
+            Ok((client, _)) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                client
+            }
+            // EMFILE and its kin pass: log, wait a little longer each time, accept again.
+            Err(error) => {
+                tracing::warn!(target: "tombstone::host", %error, retry_in_ms = backoff.as_millis() as u64, "accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
+        };
+        // Past --max-connections, a new connection is closed at once (its client retries).
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tracing::warn!(target: "tombstone::host", max = options.max_connections, "too many connections: a new one was closed");
+            drop(client);
+            continue;
+        };
         let server = server.clone();
+        let watcher = graceful.watcher();
         tokio::task::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
                 let server = server.clone();
                 async move {
@@ -565,12 +618,43 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                     Ok::<_, std::convert::Infallible>(answer)
                 }
             });
-            let _ = http1::Builder::new()
+
+            let connection = http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
                 .keep_alive(true)
-                .serve_connection(TokioIo::new(client), service)
-                .await;
+                .serve_connection(TokioIo::new(client), service);
+            let _ = watcher.watch(connection).await;
         });
+    }
+    // New connections are refused from here; open ones finish the request they are in (a
+    // keep-alive connection closes after it), within the grace period.
+    drop(listener);
+    if tokio::time::timeout(options.grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(target: "tombstone::host", grace_ms = options.grace.as_millis() as u64, "requests still in flight after the grace period were dropped");
+    }
+    tracing::info!(target: "tombstone::host", "stopped");
+    Ok(())
+}
+
+/// The first wait after a failed `accept`, and the longest.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Resolves with the signal's name at SIGTERM or SIGINT.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
     }
 }

@@ -422,3 +422,232 @@ on_both_hosts!(
     the_playground_is_served_at_its_own_path_as_in_spin_toml,
     the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_native,
 );
+
+#[test]
+fn serve_refuses_to_start_on_an_unusable_variable_and_check_config_says_the_same() {
+    let bad = "mercoa_webhook_secret=whsec_%%secret-value%%";
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_tombstone"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--kv-memory",
+            "--var",
+            bad,
+        ])
+        .output()
+        .unwrap();
+    assert!(!serve.status.success(), "serve started with {bad}");
+    let said = String::from_utf8_lossy(&serve.stderr);
+    assert!(said.contains("mercoa_webhook_secret"), "{said}");
+    assert!(!said.contains("secret-value"), "never the value: {said}");
+
+    let check = |vars: &[&str]| {
+        let mut args = vec!["check-config"];
+        for var in vars {
+            args.extend(["--var", var]);
+        }
+        std::process::Command::new(env!("CARGO_BIN_EXE_tombstone"))
+            .args(args)
+            .env_remove("SPIN_VARIABLE_API_KEYS")
+            .output()
+            .unwrap()
+    };
+    let refused = check(&[bad]);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        said.contains("mercoa_webhook_secret") && !said.contains("secret-value"),
+        "{said}"
+    );
+    // Plain http with a credential, to another machine: refused too.
+    let refused = check(&[
+        "upstream_url=http://upstream.example/api/v1/invoice-deletions",
+        "upstream_authorization=Bearer t0ken",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        said.contains("upstream_authorization") && !said.contains("t0ken"),
+        "{said}"
+    );
+
+    // Nothing set: usable, and every check that is off is named.
+    let open = check(&[]);
+    assert_eq!(open.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&open.stdout);
+    for off in [
+        "the Mercoa route takes unsigned webhooks: set mercoa_webhook_secret",
+        "the WillSuite route takes unsigned webhooks",
+        "the HighLevel route takes unsigned webhooks",
+        "the canonical route is open",
+        "the admin routes (tasks, deliveries, dispatch, maintenance) are closed",
+    ] {
+        assert!(said.contains(off), "{off} in {said}");
+    }
+    // Everything set: nothing to warn about.
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let vars = [
+        format!("mercoa_webhook_secret={secret}"),
+        format!("willsuite_webhook_secret={secret}"),
+        format!("highlevel_webhook_secret={secret}"),
+        "api_keys=k1".to_owned(),
+        "admin_api_keys=a1".to_owned(),
+    ];
+    let closed = check(&vars.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(closed.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&closed.stdout).contains("warning"));
+}
+
+#[test]
+fn serve_logs_a_warning_at_start_for_every_check_that_is_off() {
+    let kv = scratch("warnings");
+    let log = kv.with_file_name("stderr.log");
+    let server = Server::spawn_with_stderr(
+        "127.0.0.1:0",
+        &["--kv", kv.to_str().unwrap(), "--var", "api_keys=k1"],
+        std::process::Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    assert_eq!(server.get("/healthz").status, 200);
+    drop(server);
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|l: &Value| l["target"] == "tombstone::config")
+        .collect();
+    let said: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
+    assert_eq!(said.len(), 3, "three unsigned provider routes: {said:?}");
+    assert!(
+        said.iter().all(|l| l.contains("unsigned webhooks")),
+        "{said:?}"
+    );
+    assert!(lines.iter().all(|l| l["level"] == "WARN"));
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_refuses_new_connections_and_exits_0() {
+    let kv = scratch("graceful");
+    let server = Server::start(&kv, &["--grace", "20"]);
+    let addr = server.addr.clone();
+    // A request whose body arrives slowly: in flight when the signal comes.
+    let body = CANONICAL.as_bytes().to_vec();
+    let sender = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .unwrap();
+            use std::io::{Read, Write};
+            let head = format!(
+                "POST /api/v1/invoice-deletions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nIdempotency-Key: graceful-1\r\nX-Organization-Id: acme-vet\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            for byte in &body {
+                stream.write_all(&[*byte]).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let mut raw = Vec::new();
+            let _ = stream.read_to_end(&mut raw);
+            Reply::parse(&raw)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // A new connection after the signal is refused.
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "a new connection after SIGTERM was accepted"
+    );
+    // The one in flight gets its answer, and the deletion is kept.
+    let reply = sender.join().unwrap();
+    assert_eq!(reply.status, 202, "{reply:?}");
+    assert_eq!(reply.json()["status"], "scheduled");
+    let status = server.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(stored_tasks(&kv).len(), 1);
+}
+
+#[test]
+fn past_max_connections_a_new_connection_is_closed_and_the_others_are_served() {
+    let kv = scratch("max-connections");
+    let server = Server::start(&kv, &["--max-connections", "2"]);
+    use std::io::{Read, Write};
+    // Two idle connections hold both places.
+    let held: Vec<std::net::TcpStream> = (0..2)
+        .map(|_| std::net::TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut third = std::net::TcpStream::connect(&server.addr).unwrap();
+    third
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let _ = third.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut raw = Vec::new();
+    let _ = third.read_to_end(&mut raw);
+    assert!(
+        raw.is_empty(),
+        "the third connection was served: {:?}",
+        String::from_utf8_lossy(&raw)
+    );
+    drop(held);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        server.get("/healthz").status,
+        200,
+        "served again once places are free"
+    );
+}
+
+#[test]
+fn running_out_of_file_descriptors_does_not_end_the_server() {
+    use std::io::BufRead;
+    // A server allowed 64 open files; far more clients than that at once.
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" serve --listen 127.0.0.1:0 --kv-memory",
+            env!("CARGO_BIN_EXE_tombstone"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let crowd: Vec<std::net::TcpStream> = (0..150)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(crowd.len() > 64, "only {} connections", crowd.len());
+    drop(crowd);
+    // Once the crowd is gone, the server answers again: the failed accepts did not end it.
+    let started = std::time::Instant::now();
+    let answered = loop {
+        match try_request(&addr, "GET", "/healthz", &[], b"") {
+            Ok(reply) => break reply,
+            Err(e) => {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(10),
+                    "no answer: {e}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    };
+    assert_eq!(answered.status, 200);
+    assert!(child.try_wait().unwrap().is_none(), "the server ended");
+    let _ = child.kill();
+    let _ = child.wait();
+}

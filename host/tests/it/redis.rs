@@ -241,7 +241,7 @@ fn accepted_deletions_leave_their_tasks_and_claims_in_redis_and_maintenance_remo
 
 /// An empty POST to `path` on the server at `addr`.
 fn post_to_path(addr: &str, path: &str) -> Reply {
-    try_request(addr, "POST", path, &[], b"").unwrap()
+    try_request(addr, "POST", path, &[("X-API-Key", ADMIN_KEY)], b"").unwrap()
 }
 
 #[test]

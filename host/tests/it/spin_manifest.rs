@@ -54,6 +54,7 @@ fn every_variable_the_service_reads_is_declared_with_a_default_and_passed_to_the
     assert_eq!(passed.len(), names.len());
     for secret in [
         "api_keys",
+        "admin_api_keys",
         "mercoa_webhook_secret",
         "willsuite_webhook_secret",
         "upstream_authorization",

@@ -69,6 +69,17 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The admin key every test server has unless its test sets `admin_api_keys`; requests to the
+/// admin routes carry it unless they carry a key of their own.
+pub const ADMIN_KEY: &str = "test-admin-key";
+
+/// Whether a path is an admin route's.
+fn is_admin(path: &str) -> bool {
+    ["/api/v1/tasks", "/api/v1/deliveries", "/api/v1/maintenance"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
 /// A running `tombstone serve` or `spin up`; killed (SIGKILL, its whole process group) on drop.
 pub struct Server {
     child: Child,
@@ -163,6 +174,8 @@ impl Server {
                     .arg(state);
             }
         }
+        // The test admin key, unless the test sets admin_api_keys itself (below, later wins).
+        command.env("SPIN_VARIABLE_ADMIN_API_KEYS", ADMIN_KEY);
         for (name, value) in vars {
             command.env(
                 format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
@@ -193,8 +206,16 @@ impl Server {
 
     /// The same, with environment variables set for the process.
     pub fn spawn_with(listen: &str, args: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
+        // The test admin key, unless the test sets admin_api_keys itself.
+        let admin = format!("admin_api_keys={ADMIN_KEY}");
+        let sets_admin = args.iter().any(|a| a.starts_with("admin_api_keys="));
         let mut child = Command::new(env!("CARGO_BIN_EXE_tombstone"))
             .args(["serve", "--listen", listen])
+            .args(if sets_admin {
+                vec![]
+            } else {
+                vec!["--var", &admin]
+            })
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -283,6 +304,22 @@ impl Server {
         (reply, took)
     }
 
+    /// Sends SIGTERM (what Kubernetes, systemd and `docker stop` send first).
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end; its exit status.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+
     /// SIGKILL: no shutdown hook runs.
     pub fn kill(mut self) {
         self.kill_all();
@@ -306,7 +343,15 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Reply {
-        try_request(&self.addr, method, path, headers, body)
+        let mut headers = headers.to_vec();
+        if is_admin(path)
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("x-api-key"))
+        {
+            headers.push(("X-API-Key", ADMIN_KEY));
+        }
+        try_request(&self.addr, method, path, &headers, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 

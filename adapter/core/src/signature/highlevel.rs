@@ -124,9 +124,82 @@ impl HighLevelKeys {
     }
 }
 
+/// Checks that a HighLevel-signed payload is fresh: its own `timestamp` (HighLevel puts one in
+/// every webhook body, beside `webhookId`: an RFC 3339 time, or Unix seconds or milliseconds)
+/// within `tolerance_seconds` of `now` (Unix seconds), so that a captured delivery cannot be
+/// replayed later. A body without a `timestamp` passes (HighLevel's documented example has
+/// none); one whose `timestamp` cannot be read does not.
+pub fn check_freshness(body: &[u8], now: i64, tolerance_seconds: u32) -> Result<(), Problem> {
+    #[derive(serde::Deserialize)]
+    struct Stamped {
+        timestamp: Option<serde_json::Value>,
+    }
+    let stale = |message: &str| {
+        Problem::at(
+            ProblemKind::Unauthorized,
+            "The webhook signature could not be verified.",
+            "/timestamp",
+            "timestamp",
+            message,
+        )
+    };
+    let Ok(Stamped {
+        timestamp: Some(stamp),
+    }) = serde_json::from_slice::<Stamped>(body)
+    else {
+        return Ok(());
+    };
+    let sent = match &stamp {
+        serde_json::Value::String(text) => crate::Timestamp::parse(text)
+            .map(crate::Timestamp::unix_seconds)
+            .ok(),
+        serde_json::Value::Number(n) => n.as_i64().map(|n| {
+            if n.unsigned_abs() >= 100_000_000_000 {
+                n / 1000
+            } else {
+                n
+            }
+        }),
+        _ => None,
+    };
+    let Some(sent) = sent else {
+        return Err(stale("is not a time"));
+    };
+    if sent.abs_diff(now) > u64::from(tolerance_seconds) {
+        return Err(stale(
+            "is outside the tolerance: the delivery is too old or from the future",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signed_payload_must_be_fresh_when_it_says_when_it_was_sent() {
+        let now = 1_767_225_600; // 2026-01-01T00:00:00Z
+        let at = |body: &str| check_freshness(body.as_bytes(), now, 300);
+        assert!(at(r#"{"timestamp":"2026-01-01T00:04:59Z"}"#).is_ok());
+        assert!(at(r#"{"timestamp":"2025-12-31T23:55:00Z"}"#).is_ok());
+        assert!(at(r#"{"timestamp":1767225600123}"#).is_ok(), "milliseconds");
+        assert!(at(r#"{"timestamp":1767225600}"#).is_ok(), "seconds");
+        assert!(
+            at(r#"{"_id":"x"}"#).is_ok(),
+            "no timestamp: nothing to check"
+        );
+        for stale in [
+            r#"{"timestamp":"2025-12-31T23:54:59Z"}"#,
+            r#"{"timestamp":"2026-01-01T00:05:01Z"}"#,
+            r#"{"timestamp":"yesterday"}"#,
+            r#"{"timestamp":true}"#,
+            r#"{"timestamp":-9223372036854775808}"#,
+        ] {
+            let problem = at(stale).unwrap_err();
+            assert_eq!(problem.errors[0].pointer, "/timestamp", "{stale}");
+        }
+    }
 
     #[test]
     fn keys_parse_from_pem_with_escaped_newlines_and_bad_ones_name_no_value() {

@@ -105,7 +105,8 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| unauthorized(&ts_name, "must be Unix seconds"))?;
-    if (now - sent).abs() > TOLERANCE_SECONDS {
+    // abs_diff: `now - sent` overflows for a timestamp near i64::MIN.
+    if sent.abs_diff(now) > TOLERANCE_SECONDS.unsigned_abs() {
         return Err(unauthorized(
             &ts_name,
             "is more than 300 seconds away from now (a replay, or a clock problem)",
@@ -230,6 +231,23 @@ mod tests {
             WebhookSecret::parse_list(&format!("{SECRET}, whsec_bmV3LXNlY3JldC1ieXRlcy0wMDAx"))
                 .unwrap();
         assert!(verify(headers(&refs(&valid(&only_new))), BODY, &secrets, TS).is_ok());
+    }
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_i64_is_refused_not_overflowed() {
+        for sent in [i64::MIN, i64::MAX, i64::MIN + 1] {
+            let ts = sent.to_string();
+            let headers = [
+                ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                ("webhook-timestamp", ts.as_str()),
+                ("webhook-signature", SIG),
+            ];
+            let problem = check(&headers, BODY, &[SECRET], TS).unwrap_err();
+            assert_eq!(
+                problem.errors[0].pointer, "/header/webhook-timestamp",
+                "{sent}"
+            );
+        }
     }
 
     #[test]

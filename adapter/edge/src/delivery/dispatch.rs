@@ -132,7 +132,7 @@ pub(crate) fn dispatch(
     if let Err(error) = store.remove_counter(&lease) {
         ctx.note(Event::RollbackFailed {
             key: lease.to_string(),
-            error: error.to_string(),
+            error: error.log_text(),
         });
     }
     let report = report?;
@@ -213,7 +213,7 @@ impl<'c, 'a> Scan<'c, 'a> {
             if let Some(error) = unreadable {
                 self.ctx.note(Event::Unreadable {
                     key: IndexKey(n).to_string(),
-                    error: error.to_string(),
+                    error: error.log_text(),
                 });
             }
             let is_done = match slot {
@@ -412,7 +412,7 @@ impl<'c, 'a> Scan<'c, 'a> {
             Ok(()) => self.release(&lease),
             Err(error) => ctx.note(Event::RollbackFailed {
                 key: format!("delivery/{}", delivery.task_id),
-                error: error.to_string(),
+                error: error.log_text(),
             }),
         }
         let done = delivery.state != DeliveryState::Queued;
@@ -426,7 +426,7 @@ impl<'c, 'a> Scan<'c, 'a> {
         if let Err(error) = self.ctx.store.remove_counter(lease) {
             self.ctx.note(Event::RollbackFailed {
                 key: lease.to_string(),
-                error: error.to_string(),
+                error: error.log_text(),
             });
         }
     }

@@ -8,12 +8,17 @@ pub mod keys;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// A storage failure. Messages name keys and what went wrong, never a stored value.
+/// A storage failure. Its message (what a client may see) is stable and names no internals; the
+/// store's own words are kept for the operator's log ([`StoreError::log_text`]). Never a stored
+/// value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The store could not be opened or reached, or refused the operation.
-    #[error("key-value store: {0}")]
-    Backend(String),
+    #[error("the key-value store is not available")]
+    Unavailable {
+        /// What the store said (for logs only: it may name hosts, files or driver internals).
+        cause: String,
+    },
     /// A stored value is not what its key holds (not JSON of its type, not a counter).
     #[error("key-value store: the value at {key} is not a readable {what}")]
     Corrupt {
@@ -22,6 +27,23 @@ pub enum StoreError {
         /// What the key should hold.
         what: &'static str,
     },
+}
+
+impl StoreError {
+    /// The store could not do it; `cause` is what it said.
+    pub fn unavailable(cause: impl Into<String>) -> StoreError {
+        StoreError::Unavailable {
+            cause: cause.into(),
+        }
+    }
+
+    /// The failure with the store's own words, for the operator's log.
+    pub fn log_text(&self) -> String {
+        match self {
+            StoreError::Unavailable { cause } => format!("{self}: {cause}"),
+            corrupt => corrupt.to_string(),
+        }
+    }
 }
 
 /// The key-value store the service keeps its state in (Spin's default store in production).

@@ -125,10 +125,10 @@ fn security_of(doc: &Value) -> std::collections::BTreeMap<String, Value> {
     out
 }
 
-/// The 16 operations: the admin ones (behind `X-API-Key` once keys are set), one webhook
-/// route per provider and the detecting one, and the open ones.
-const ADMIN: [&str; 8] = [
-    "invoice_deletions",
+/// The 17 operations: the canonical one (behind `X-API-Key` once `api_keys` is set), the admin
+/// ones (always behind `admin_api_keys`: closed while it is unset), one webhook route per
+/// provider and the detecting one, and the open ones.
+const ADMIN: [&str; 7] = [
     "task",
     "deliveries",
     "delivery",
@@ -137,21 +137,22 @@ const ADMIN: [&str; 8] = [
     "dispatch",
     "expire",
 ];
-const OPEN: [&str; 4] = ["convert", "health", "schema", "openapi"];
+const OPEN: [&str; 5] = ["convert", "health", "ready", "schema", "openapi"];
 
 /// The whole expected map: `webhooks` gives each webhook operation's requirement.
 fn expected_security(
     api_key: bool,
     webhooks: [(&str, Value); 4],
 ) -> std::collections::BTreeMap<String, Value> {
-    let admin = if api_key {
+    let canonical = if api_key {
         serde_json::json!([{"ApiKey": []}])
     } else {
         serde_json::json!([])
     };
     ADMIN
         .iter()
-        .map(|op| (op.to_string(), admin.clone()))
+        .map(|op| (op.to_string(), serde_json::json!([{"AdminApiKey": []}])))
+        .chain([("invoice_deletions".to_owned(), canonical)])
         .chain(
             OPEN.iter()
                 .map(|op| (op.to_string(), serde_json::json!([]))),
@@ -166,7 +167,7 @@ fn the_served_document_requires_exactly_the_checks_the_configuration_turns_on() 
     let open = get("/openapi.json")
         .send(&kv, &config(&[]), at(T0))
         .body_json();
-    // Nothing configured: nothing required, of all 16 operations.
+    // Nothing configured: nothing required but the admin key, of all 17 operations.
     assert_eq!(
         security_of(&open),
         expected_security(

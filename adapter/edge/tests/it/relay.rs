@@ -7,7 +7,7 @@ use tombstone_edge::{UpstreamError, UpstreamResponse};
 
 use crate::support::*;
 
-const UPSTREAM: &str = "http://upstream.test:8080/api/v1/invoice-deletions";
+const UPSTREAM: &str = "https://upstream.test:8443/api/v1/invoice-deletions";
 
 /// Relay mode to [`UPSTREAM`], with `extra` variables.
 fn relay_config(
@@ -15,7 +15,7 @@ fn relay_config(
 ) -> Result<tombstone_edge::Config, tombstone_edge::ConfigError> {
     let mut vars = vec![
         ("upstream_url", UPSTREAM),
-        ("upstream_origin", "http://upstream.test:8080"),
+        ("upstream_origin", "https://upstream.test:8443"),
     ];
     vars.extend_from_slice(extra);
     config(&vars)

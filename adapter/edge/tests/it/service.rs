@@ -627,17 +627,17 @@ fn api_keys_guard_the_canonical_and_admin_routes_and_a_canonical_body_on_auto() 
         .send(&kv, &cfg, at(T0));
     assert_eq!(r.status, 202);
     let task_id = r.body_json()["task_id"].as_str().unwrap().to_owned();
+    // The admin routes take admin_api_keys only: an ingestion key is no admin key.
     let path = format!("/api/v1/tasks/{task_id}");
-    assert_eq!(get(&path).send(&kv, &cfg, at(T0)).status, 401);
+    for (key, status) in [("old-key", 401), ("wrong", 401), (ADMIN_KEY, 200)] {
+        let r = get(&path).header("X-API-Key", key).send(&kv, &cfg, at(T0));
+        assert_eq!(r.status, status, "{key}");
+    }
     assert_eq!(
-        get(&path)
-            .header("X-API-Key", "old-key")
+        get("/api/v1/deliveries")
+            .header("X-API-Key", "new-key")
             .send(&kv, &cfg, at(T0))
             .status,
-        200
-    );
-    assert_eq!(
-        get("/api/v1/deliveries").send(&kv, &cfg, at(T0)).status,
         401
     );
     // The auto webhook route does not open a side door to the canonical contract.
@@ -764,10 +764,29 @@ fn highlevel_signatures_ed25519_and_legacy_rsa() {
         (r.status, r.body_json()["errors"][0]["pointer"].clone()),
         (401, json!("/header/x-ghl-signature"))
     );
+    // Signed when it says it was sent (its body's timestamp is 2025-03-02T10:11:13Z): accepted.
+    let r = post(route, &rsa_body)
+        .header("x-wh-signature", rsa_sig.trim())
+        .send(&kv, &cfg, at("2025-03-02T10:11:20Z"));
+    assert_eq!(r.status, 200, "legacy RSA signature: {r:?}");
+    // The same signed delivery captured and replayed a year later: refused, stale.
     let r = post(route, &rsa_body)
         .header("x-wh-signature", rsa_sig.trim())
         .send(&kv, &cfg, at(T0));
-    assert_eq!(r.status, 200, "legacy RSA signature: {r:?}");
+    assert_eq!(
+        (r.status, r.body_json()["errors"][0]["pointer"].clone()),
+        (401, json!("/timestamp")),
+        "a replayed HighLevel delivery: {r:?}"
+    );
+    // Within highlevel_timestamp_tolerance_seconds (here a year and a day), it passes again.
+    let lenient = config(&[
+        ("highlevel_rsa_public_key", &rsa_pem),
+        ("highlevel_timestamp_tolerance_seconds", "86400"),
+    ]);
+    let r = post(route, &rsa_body)
+        .header("x-wh-signature", rsa_sig.trim())
+        .send(&kv, &lenient, at("2025-03-03T09:00:00Z"));
+    assert_eq!(r.status, 200, "{r:?}");
 
     let body = payload("highlevel/01-webhook-doc-example-verbatim.json");
     let sig = b64(&signing.sign(&body).to_bytes());
@@ -794,4 +813,153 @@ fn highlevel_signatures_ed25519_and_legacy_rsa() {
         .header("x-wh-signature", rsa_sig.trim())
         .send(&kv, &ed_only, at(T0));
     assert_eq!(r.status, 401);
+}
+
+#[test]
+fn the_admin_routes_are_closed_until_admin_api_keys_is_set_and_the_first_run_still_works() {
+    let kv = TestStore::default();
+    let nothing = config(&[("admin_api_keys", "")]);
+    for (method, path) in [
+        (
+            "GET",
+            "/api/v1/tasks/0000000000000000000000000000000000000000000000000000000000000000",
+        ),
+        ("GET", "/api/v1/deliveries"),
+        (
+            "GET",
+            "/api/v1/deliveries/0000000000000000000000000000000000000000000000000000000000000000",
+        ),
+        ("POST", "/api/v1/deliveries/dispatch"),
+        ("POST", "/api/v1/maintenance/expire"),
+    ] {
+        for key in [None, Some("anything"), Some("")] {
+            let mut call = get(path).method(method);
+            if let Some(key) = key {
+                call = call.header("X-API-Key", key);
+            }
+            let r = call.send(&kv, &nothing, at(T0));
+            assert_eq!(r.status, 403, "{method} {path} {key:?}: {r:?}");
+            assert_eq!(r.body_json()["status"], 403);
+            assert_eq!(problem_type(&r), "unauthorized");
+            assert!(
+                r.body_json()["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("admin_api_keys"),
+                "says how to open them: {r:?}"
+            );
+        }
+    }
+    assert_eq!(kv.key_scans.get(), 0, "maintenance never ran");
+    // The README's first run: a webhook, nothing configured.
+    let body = payload("mercoa/00-doc-example-verbatim.json");
+    let r = post("/api/v1/webhooks/mercoa/acme-vet", &body).send(&kv, &nothing, at(T0));
+    assert_eq!(
+        (r.status, r.body_json()["status"].clone()),
+        (200, json!("scheduled"))
+    );
+}
+
+#[test]
+fn an_api_key_bound_to_organizations_posts_for_those_only() {
+    let kv = TestStore::default();
+    let cfg = config(&[("api_keys", "k-all, k-acme acme-vet acme-north")]);
+    let send = |key: &str, org: &str, idem: &str| {
+        post("/api/v1/invoice-deletions", CANONICAL.as_bytes())
+            .header("Idempotency-Key", idem)
+            .header("X-Organization-Id", org)
+            .header("X-API-Key", key)
+            .send(&kv, &cfg, at(T0))
+    };
+    assert_eq!(send("k-acme", "acme-vet", "a-1").status, 202);
+    assert_eq!(send("k-acme", "acme-north", "a-2").status, 202);
+    assert_eq!(send("k-all", "anyone", "a-3").status, 202);
+    let other = send("k-acme", "other-org", "a-4");
+    assert_eq!(other.status, 403, "{other:?}");
+    assert_eq!(
+        other.body_json()["errors"][0]["pointer"],
+        "/header/X-Organization-Id"
+    );
+    assert_eq!(send("k-acm", "acme-vet", "a-5").status, 401);
+    // The detecting route holds a canonical body to the same key, for the path's organization.
+    let auto = |org: &str| {
+        post(
+            &format!("/api/v1/webhooks/auto/{org}"),
+            CANONICAL.as_bytes(),
+        )
+        .header("Idempotency-Key", "auto-1")
+        .header("X-API-Key", "k-acme")
+        .send(&kv, &cfg, at(T0))
+    };
+    assert_eq!(auto("other-org").status, 403);
+    assert_eq!(auto("acme-vet").status, 202);
+    // Nothing was scheduled for another organization.
+    let tasks: Vec<String> = kv
+        .keys()
+        .into_iter()
+        .filter(|k| k.starts_with("task/"))
+        .collect();
+    assert_eq!(tasks.len(), 4, "{tasks:?}");
+}
+
+#[test]
+fn a_webhook_signed_for_one_organization_never_verifies_on_anothers() {
+    let kv = TestStore::default();
+    let shared = SECRET;
+    let acme = "whsec_bmV3LXNlY3JldC1ieXRlcy0wMDAx";
+    let cfg = config(&[(
+        "mercoa_webhook_secret",
+        &format!("{shared}, acme-vet {acme}"),
+    )]);
+    let body = payload("mercoa/00-doc-example-verbatim.json");
+    let now = at(T0);
+    let sign = |secret: &str| {
+        WebhookSecret::parse(secret)
+            .unwrap()
+            .sign("msg_1", now.unix_seconds(), &body)
+    };
+    let send = |org: &str, signature: &str| {
+        post(&format!("/api/v1/webhooks/mercoa/{org}"), &body)
+            .header("webhook-id", "msg_1")
+            .header("webhook-timestamp", &now.unix_seconds().to_string())
+            .header("webhook-signature", signature)
+            .send(&kv, &cfg, now)
+            .status
+    };
+    // acme-vet's own secret verifies on acme-vet's path only.
+    assert_eq!(send("acme-vet", &sign(acme)), 200);
+    assert_eq!(send("other-org", &sign(acme)), 401, "captured and moved");
+    // An organization with its own secrets is not verified with the shared ones.
+    assert_eq!(send("acme-vet", &sign(shared)), 401);
+    // Every other organization uses the shared ones (rotation: several at once).
+    assert_eq!(send("other-org", &sign(shared)), 200);
+}
+
+#[test]
+fn liveness_touches_nothing_and_readiness_names_what_is_not_ready() {
+    let failing = TestStore {
+        fail_reads: true,
+        ..TestStore::default()
+    };
+    let r = get("/healthz").send(&failing, &config(&[]), at(T0));
+    assert_eq!(r.body_json(), json!({"status": "ok"}), "{r:?}");
+    let broken = config(&[("mercoa_webhook_secret", "whsec_%%not-base64%%")]);
+    let r = get("/healthz").send(&failing, &broken, at(T0));
+    assert_eq!(r.status, 200, "liveness reads no variable");
+
+    let r = get("/readyz").send(&failing, &config(&[]), at(T0));
+    assert_eq!((r.status, problem_type(&r)), (503, "unavailable".into()));
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains("injected"),
+        "{r:?}"
+    );
+    let r = get("/readyz").send(&TestStore::default(), &broken, at(T0));
+    assert_eq!(r.status, 503);
+    assert_eq!(
+        r.body_json()["errors"][0]["pointer"],
+        "/variables/mercoa_webhook_secret"
+    );
+    assert!(!String::from_utf8_lossy(&r.body).contains("not-base64"));
+    let r = get("/readyz").send(&TestStore::default(), &config(&[]), at(T0));
+    assert_eq!(r.body_json(), json!({"status": "ready"}));
 }

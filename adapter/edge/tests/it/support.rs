@@ -15,6 +15,16 @@ pub const T0: &str = "2026-03-01T12:00:00Z";
 pub const CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-1","clinic_id":"clinic-1"}]}"#;
 pub const OTHER_CANONICAL: &str = r#"{"invoices":[{"invoice_id":"inv-2","clinic_id":"clinic-1"}]}"#;
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The admin key every test configuration has unless it sets `admin_api_keys` itself; calls to
+/// admin routes carry it unless they carry a key of their own.
+pub const ADMIN_KEY: &str = "test-admin-key";
+
+/// Whether a path is an admin route's.
+fn is_admin(path: &str) -> bool {
+    ["/api/v1/tasks", "/api/v1/deliveries", "/api/v1/maintenance"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
 
 pub fn at(t: &str) -> Timestamp {
     Timestamp::parse(t).unwrap()
@@ -32,6 +42,8 @@ pub struct TestStore {
     pub writes: Cell<usize>,
     pub key_scans: Cell<usize>,
     pub fail_prefix: Option<&'static str>,
+    /// Every read fails too (the store is gone).
+    pub fail_reads: bool,
 }
 
 impl TestStore {
@@ -41,7 +53,7 @@ impl TestStore {
 
     fn write(&self, key: &str) -> Result<(), StoreError> {
         if self.fail_prefix.is_some_and(|p| key.starts_with(p)) {
-            return Err(StoreError::Backend("disk full".into()));
+            return Err(StoreError::unavailable("disk full"));
         }
         self.writes.set(self.writes.get() + 1);
         Ok(())
@@ -50,6 +62,9 @@ impl TestStore {
 
 impl KeyValue for TestStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.fail_reads {
+            return Err(StoreError::unavailable("injected: connection refused"));
+        }
         self.inner.get(key)
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -170,11 +185,19 @@ impl<'a> Call<'a> {
         config: &Result<Config, ConfigError>,
         now: Timestamp,
     ) -> Response {
+        let mut headers = self.headers.clone();
+        if is_admin(self.path)
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("x-api-key"))
+        {
+            headers.push(("X-API-Key".into(), ADMIN_KEY.into()));
+        }
         let req = Request {
             method: self.method,
             path: self.path,
             query: self.query,
-            headers: self.headers.clone(),
+            headers,
             body: self.body,
         };
         handle(
@@ -189,11 +212,14 @@ impl<'a> Call<'a> {
     }
 }
 
+/// A configuration of these variables, and `admin_api_keys` = [`ADMIN_KEY`] unless they set it.
 pub fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let map: HashMap<String, String> = vars
+    let mut map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    map.entry("admin_api_keys".into())
+        .or_insert_with(|| ADMIN_KEY.into());
     Config::from_variables(|name| map.get(name).cloned())
 }
 
