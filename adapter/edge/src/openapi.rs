@@ -11,7 +11,7 @@ use tombstone_core::{ProblemKind, Source};
 
 use crate::config::Config;
 use crate::delivery::model::{AttemptOutcome, DeadReason, DeliveryState};
-use crate::routes::ROUTES;
+use crate::routes::Route;
 
 /// Which proofs a document says its routes require. The committed `openapi.json` and
 /// `tombstone openapi` describe a deployment with every check on ([`Checks::All`]); the running
@@ -338,9 +338,11 @@ pub fn document() -> Value {
 /// The document, with the security requirements `checks` turns on.
 pub fn document_for(checks: Checks<'_>) -> Value {
     let mut paths = Map::new();
-    for (template, _) in ROUTES {
-        match template {
-            "/api/v1/invoice-deletions" => {
+    // Every route, matched by its variant: a route added without its document does not compile.
+    for route in Route::ALL {
+        let template = route.template();
+        match route {
+            Route::Canonical => {
                 paths.insert(template.into(), json!({
                     "post": {
                         "operationId": "invoice_deletions",
@@ -357,7 +359,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/webhooks/{source}/{organization_id}" => {
+            Route::Webhook { .. } => {
                 // One concrete path per source: each has its own body and success status.
                 for &source in Source::ALL.iter().filter(|s| s.is_provider()) {
                     paths.insert(
@@ -370,7 +372,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     webhook_operation(None, checks),
                 );
             }
-            "/api/v1/convert" => {
+            Route::Convert => {
                 let names: Vec<&str> = std::iter::once("auto")
                     .chain(Source::ALL.iter().map(|s| s.name()))
                     .collect();
@@ -401,7 +403,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/tasks/{task_id}" => {
+            Route::Task { .. } => {
                 paths.insert(template.into(), json!({
                     "get": {
                         "operationId": "task",
@@ -419,7 +421,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/deliveries" => {
+            Route::Deliveries => {
                 let states: Vec<&str> = [
                     DeliveryState::Queued,
                     DeliveryState::Delivered,
@@ -450,7 +452,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/deliveries/{task_id}" => {
+            Route::Delivery { .. } => {
                 let id = task_id_parameter();
                 paths.insert(template.into(), json!({
                     "get": {
@@ -484,7 +486,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     },
                 }));
             }
-            "/api/v1/deliveries/{task_id}/replay" => {
+            Route::ReplayDelivery { .. } => {
                 paths.insert(template.into(), json!({
                     "post": {
                         "operationId": "replay_delivery",
@@ -505,7 +507,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/deliveries/dispatch" => {
+            Route::Dispatch => {
                 paths.insert(template.into(), json!({
                     "post": {
                         "operationId": "dispatch",
@@ -522,7 +524,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/api/v1/maintenance/expire" => {
+            Route::Expire => {
                 paths.insert(template.into(), json!({
                     "post": {
                         "operationId": "expire",
@@ -538,7 +540,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/healthz" => {
+            Route::Health => {
                 paths.insert(template.into(), json!({
                     "get": {
                         "operationId": "health",
@@ -551,7 +553,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/readyz" => {
+            Route::Ready => {
                 paths.insert(template.into(), json!({
                     "get": {
                         "operationId": "ready",
@@ -565,7 +567,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/schemas/{name}.json" => {
+            Route::Schema { .. } => {
                 let names = tombstone_core::schemas::names();
                 paths.insert(template.into(), json!({
                     "get": {
@@ -581,7 +583,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            "/openapi.json" => {
+            Route::OpenApi => {
                 paths.insert(template.into(), json!({
                     "get": {
                         "operationId": "openapi",
@@ -592,7 +594,6 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                     }
                 }));
             }
-            other => unreachable!("the document describes every route; add {other}"),
         }
     }
 

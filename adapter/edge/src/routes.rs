@@ -71,6 +71,29 @@ fn segment(s: &str) -> Option<&str> {
     (!s.is_empty() && !s.contains('/')).then_some(s)
 }
 
+impl Route<'static> {
+    /// One of each route, in the order of [`ROUTES`] (their segments empty): what the API
+    /// document walks.
+    pub const ALL: [Route<'static>; 13] = [
+        Route::Canonical,
+        Route::Webhook {
+            source: "",
+            organization: "",
+        },
+        Route::Convert,
+        Route::Task { id: "" },
+        Route::Deliveries,
+        Route::Delivery { id: "" },
+        Route::ReplayDelivery { id: "" },
+        Route::Dispatch,
+        Route::Expire,
+        Route::Health,
+        Route::Ready,
+        Route::Schema { name: "" },
+        Route::OpenApi,
+    ];
+}
+
 impl<'a> Route<'a> {
     /// The route a path belongs to; `None`: no route (404).
     pub fn parse(path: &'a str) -> Option<Route<'a>> {
@@ -179,6 +202,13 @@ mod tests {
         for (path, route) in cases {
             assert_eq!(Route::parse(path), route, "{path}");
         }
+    }
+
+    #[test]
+    fn all_holds_each_route_once_in_the_order_of_routes() {
+        let templates: Vec<&str> = Route::ALL.iter().map(|r| r.template()).collect();
+        let expected: Vec<&str> = ROUTES.iter().map(|(t, _)| *t).collect();
+        assert_eq!(templates, expected);
     }
 
     #[test]

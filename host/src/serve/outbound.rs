@@ -43,16 +43,25 @@ pub struct Outbound {
 pub fn allowed_origins(variable: impl Fn(&str) -> Option<String>) -> Vec<Origin> {
     ALLOWED_OUTBOUND_HOSTS
         .iter()
-        .filter_map(|entry| {
-            let mut text = (*entry).to_owned();
-            while let Some(start) = text.find("{{") {
-                let end = start + text[start..].find("}}")?;
-                let name = text[start + 2..end].trim().to_owned();
-                text.replace_range(start..end + 2, &variable(&name)?);
-            }
-            Origin::parse(&text).ok()
-        })
+        .filter_map(|entry| Origin::parse(&expand(entry, &variable)?).ok())
         .collect()
+}
+
+/// `template` with each `{{ name }}` replaced by its variable's value, left to right, once: a
+/// value is never expanded again (a `{{` inside one stays as it is). `None` for an unknown
+/// variable or an unclosed `{{`.
+fn expand(template: &str, variable: &impl Fn(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}")?;
+        out.push_str(&variable(after[..end].trim())?);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 impl Outbound {
@@ -223,6 +232,29 @@ impl hyper::body::Body for TimedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_inside_a_value_is_not_expanded_again() {
+        let values = |name: &str| match name {
+            "upstream_origin" => Some("{{ upstream_origin }}".to_owned()),
+            "open" => Some("{{".to_owned()),
+            "host" => Some("127.0.0.1:3001".to_owned()),
+            _ => None,
+        };
+        // It used to loop for ever, expanding the value into itself.
+        assert_eq!(allowed_origins(values), vec![]);
+        assert_eq!(
+            expand("{{ upstream_origin }}", &values).as_deref(),
+            Some("{{ upstream_origin }}")
+        );
+        assert_eq!(expand("a{{open}}b", &values).as_deref(), Some("a{{b"));
+        assert_eq!(
+            expand("http://{{ host }}", &values).as_deref(),
+            Some("http://127.0.0.1:3001")
+        );
+        assert_eq!(expand("http://{{ nope }}", &values), None);
+        assert_eq!(expand("http://{{ host", &values), None);
+    }
 
     #[test]
     fn the_template_resolves_from_the_variables_and_a_bad_value_allows_nothing() {

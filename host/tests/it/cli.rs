@@ -409,3 +409,64 @@ fn the_plugin_is_compiled_once_and_a_broken_compilation_is_replaced() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The two components `cargo run --release -p xtask -- all` builds.
+fn built(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (cargo run --release -p xtask -- all)",
+            path.display()
+        )
+    })
+}
+
+#[test]
+fn a_kept_compilation_is_loaded_only_when_it_is_this_components() {
+    use tombstone_host::compiled::{compiled_path, component};
+    let engine = wasmtime::Engine::default();
+    let plugin = built("tombstone_adapter.wasm");
+    let spin = built("tombstone_spin.wasm");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cwasm-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plugin.wasm");
+    std::fs::write(&path, &plugin).unwrap();
+    let kept = compiled_path(&engine, &path, &plugin);
+    let exports = |c: &wasmtime::component::Component| -> Vec<String> {
+        c.component_type()
+            .exports(&engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    };
+    let is_the_plugin =
+        |c: &wasmtime::component::Component| exports(c).contains(&"convert".to_owned());
+    // Where the plugin's compilation belongs: the Spin component's, as a bare wasmtime file (what
+    // an older tombstone wrote, or anyone who could write there).
+    std::fs::write(&kept, engine.precompile_component(&spin).unwrap()).unwrap();
+    let loaded = component(&engine, &path, &plugin).unwrap();
+    assert!(
+        is_the_plugin(&loaded),
+        "loaded another component: {:?}",
+        exports(&loaded)
+    );
+    // It was replaced by the plugin's own, which the next start loads.
+    let file = std::fs::read(&kept).unwrap();
+    assert!(file.starts_with(b"tombstone-cwasm1"));
+    assert!(is_the_plugin(&component(&engine, &path, &plugin).unwrap()));
+    // A header that names another component is refused too.
+    let mut forged = file.clone();
+    forged[16] ^= 0xff;
+    std::fs::write(&kept, &forged).unwrap();
+    assert!(is_the_plugin(&component(&engine, &path, &plugin).unwrap()));
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        file,
+        "compiled again and kept"
+    );
+    // And a truncated file.
+    std::fs::write(&kept, &file[..file.len() / 2]).unwrap();
+    assert!(is_the_plugin(&component(&engine, &path, &plugin).unwrap()));
+}
