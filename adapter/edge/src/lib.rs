@@ -44,7 +44,7 @@ use std::cell::RefCell;
 pub use config::{Config, ConfigError};
 pub use events::Event;
 pub use http::{Request, Response};
-pub use store::{KeyValue, MemoryStore, StoreError};
+pub use store::{KeyPage, KeyValue, MemoryStore, StoreError};
 pub use upstream::{NoUpstream, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse};
 
 use auth::check_admin;
@@ -202,7 +202,9 @@ fn dispatch(
                 Route::Delivery { id } => delivery::admin::get(ctx, id),
                 Route::ReplayDelivery { id } => delivery::admin::replay(ctx, checked, id),
                 Route::Dispatch => delivery::admin::dispatch_now(ctx, checked),
-                Route::Expire => maintenance::expire(ctx, checked, now),
+                Route::Expire => {
+                    maintenance::expire(ctx, checked, now, req.query_param("cursor").as_deref())
+                }
                 _ => unreachable!("every other route is handled above"),
             },
         },

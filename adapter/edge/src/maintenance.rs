@@ -13,8 +13,10 @@
 //!   upstream forgets its key then too); the queue's index entries below its head; the leases of
 //!   dispatchers that died holding one.
 //!
-//! It lists every key of the store (Spin's `get-keys`), which is heavy on a large store: call it
-//! rarely (hourly, daily).
+//! It lists the store's keys a page at a time (`wasi:keyvalue/store.list-keys`; Redis's `SCAN`
+//! under `tombstone serve`), one page per call: the answer's `next` is the cursor of the next
+//! call (`?cursor=`), `null` after the last page, so a store of a million keys is swept in many
+//! short calls. Call it rarely (hourly, daily), each time until `next` is null.
 
 use tombstone_core::idempotency::claim_minute;
 use tombstone_core::Timestamp;
@@ -32,6 +34,8 @@ use crate::{unavailable, Ctx};
 /// What one call removed.
 #[derive(Debug, Default, serde::Serialize)]
 struct Expired {
+    /// The cursor of the next page (`?cursor=`), `None` after the last.
+    next: Option<String>,
     keys_scanned: usize,
     claims_removed: usize,
     tasks_removed: usize,
@@ -40,20 +44,34 @@ struct Expired {
     leases_removed: usize,
 }
 
-/// Runs the maintenance pass at `now`.
-pub(crate) fn expire(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Response {
-    match run(ctx, config, now) {
+/// Runs one page of the maintenance pass at `now`, from `cursor`.
+pub(crate) fn expire(
+    ctx: &Ctx<'_>,
+    config: &Config,
+    now: Timestamp,
+    cursor: Option<&str>,
+) -> Response {
+    match run(ctx, config, now, cursor) {
         Ok(expired) => Response::json(200, &expired),
         Err(e) => unavailable(&e),
     }
 }
 
-fn run(ctx: &Ctx<'_>, config: &Config, now: Timestamp) -> Result<Expired, StoreError> {
+fn run(
+    ctx: &Ctx<'_>,
+    config: &Config,
+    now: Timestamp,
+    cursor: Option<&str>,
+) -> Result<Expired, StoreError> {
     let store = ctx.store;
     let minute = claim_minute(now.unix_seconds());
     let head = store.get(&HeadKey)?.unwrap_or_default().seq;
-    let mut expired = Expired::default();
-    for key in store.keys()? {
+    let page = store.keys_page(cursor)?;
+    let mut expired = Expired {
+        next: page.next,
+        ..Expired::default()
+    };
+    for key in page.keys {
         expired.keys_scanned += 1;
         if let Some(task) = DeliveryKey::parse(&key) {
             if let Some(delivery) = store.get(&DeliveryKey(&task))? {

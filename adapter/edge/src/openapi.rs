@@ -528,9 +528,11 @@ pub fn document_for(checks: Checks<'_>) -> Value {
                 paths.insert(template.into(), json!({
                     "post": {
                         "operationId": "expire",
-                        "summary": "Remove the claims of instances that died holding them, and tasks past task_retention_seconds",
+                        "summary": "One page of maintenance: claims whose minutes have passed, finished deliveries past their retention, tasks past task_retention_seconds",
+                        "description": "The store's keys are swept a page at a time: call again with the answer's `next` as `cursor` until it is null.",
                         "tags": ["admin"],
                         "security": Checks::admin(),
+                        "parameters": [query("cursor", false, json!({"type": "string"}), "Where the previous call's page ended (its `next`).")],
                         "responses": {
                             "200": {"description": "What was removed.", "content": json_content(reference("schemas", "Expired"))},
                             "401": reference("responses", "Unauthorized"),
@@ -735,8 +737,9 @@ pub fn document_for(checks: Checks<'_>) -> Value {
         "Expired".into(),
         json!({
             "type": "object",
-            "required": ["keys_scanned", "claims_removed", "tasks_removed", "deliveries_removed", "index_entries_removed", "leases_removed"],
+            "required": ["next", "keys_scanned", "claims_removed", "tasks_removed", "deliveries_removed", "index_entries_removed", "leases_removed"],
             "properties": {
+                "next": {"type": ["string", "null"], "description": "The cursor of the next page (?cursor=), null after the last."},
                 "keys_scanned": {"type": "integer", "minimum": 0},
                 "claims_removed": {"type": "integer", "minimum": 0},
                 "tasks_removed": {"type": "integer", "minimum": 0},

@@ -187,4 +187,15 @@ impl KeyValue for SpinStore {
     fn keys(&self) -> Result<Vec<String>, StoreError> {
         self.kv()?.get_keys().map_err(backend)
     }
+
+    fn keys_page(&self, cursor: Option<&str>) -> Result<tombstone_edge::KeyPage, StoreError> {
+        let bucket = self.bucket.as_ref().map_err(Clone::clone)?;
+        let page = bucket
+            .list_keys(cursor.map(str::to_owned).as_deref())
+            .map_err(backend)?;
+        Ok(tombstone_edge::KeyPage {
+            keys: page.keys,
+            next: page.cursor,
+        })
+    }
 }

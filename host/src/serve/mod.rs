@@ -155,12 +155,17 @@ fn open_store(location: &StoreLocation, durability: Durability) -> anyhow::Resul
             Kv::sqlite(store, &format!("SQLite {}", path.display()))
         }
         StoreLocation::SqliteMemory => Kv::sqlite(Sqlite::in_memory()?, "SQLite in memory"),
-        StoreLocation::Redis(url) => {
-            let store = Redis::connect(url)
-                .with_context(|| format!("cannot use the Redis store at {url}"))?;
-            // The URL may hold a password: the start-up line names the host only.
-            let host = url.rsplit('@').next().unwrap_or(url);
-            Kv::redis(store, &format!("Redis {host}"))
+        StoreLocation::Redis { url, prefix } => {
+            // The URL may hold a password: every message shows it redacted.
+            let shown = self::kv::redis::redact(url);
+            let store = Redis::connect(url, prefix)
+                .with_context(|| format!("cannot use the Redis store at {shown}"))?;
+            let under = if prefix.is_empty() {
+                String::new()
+            } else {
+                format!(", keys under {prefix:?}")
+            };
+            Kv::redis(store, &format!("Redis {shown}{under}"))
         }
     })
 }

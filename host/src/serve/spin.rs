@@ -306,20 +306,14 @@ impl wasi_store::HostBucket for SpinView<'_> {
         bucket: Resource<Bucket>,
         cursor: Option<String>,
     ) -> Trappable<Result<wasi_store::KeyResponse, wasi_store::Error>> {
-        // One page holding every key after the cursor (keys are sorted).
+        // One page: the store's own (SQLite: keys in order after the cursor; Redis: a SCAN step).
         let label = self.table.get(&bucket)?.label.clone();
         Ok(self
             .host
             .kv
-            .keys(&label)
+            .keys_page(&label, cursor.as_deref())
             .await
-            .map(|keys| wasi_store::KeyResponse {
-                keys: keys
-                    .into_iter()
-                    .filter(|k| cursor.as_ref().is_none_or(|c| k > c))
-                    .collect(),
-                cursor: None,
-            })
+            .map(|(keys, cursor)| wasi_store::KeyResponse { keys, cursor })
             .map_err(|e| wasi_store::Error::Other(e.to_string())))
     }
 

@@ -232,7 +232,7 @@ fn accepted_deletions_leave_their_tasks_and_claims_in_redis_and_maintenance_remo
     assert_eq!(expired.status, 200, "{expired:?}");
     assert_eq!(
         expired.json(),
-        serde_json::json!({"keys_scanned": 32, "claims_removed": 1, "tasks_removed": 0, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
+        serde_json::json!({"next": null, "keys_scanned": 32, "claims_removed": 1, "tasks_removed": 0, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
     );
     let keys = redis.keys();
     assert_eq!(keys.len(), 31, "{keys:?}");
@@ -436,4 +436,148 @@ fn redis_restarted_mid_load_loses_no_acknowledged_deletion() {
         answers.len(),
         during.len()
     );
+}
+
+/// A `redis-server` speaking TLS only, with a password, its certificate signed by a CA made for
+/// the test; the CA's file and the port.
+fn tls_redis(dir: &std::path::Path) -> (KillOnDrop, PathBuf, u16) {
+    crate::relay::test_pki(dir);
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+        ])
+        .args(["--tls-cert-file", "leaf.pem", "--tls-key-file", "leaf.key"])
+        .args(["--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no"])
+        .args(["--requirepass", "s3cret-redis", "--save", ""])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server with TLS (Debian's is built with it)");
+    let guard = KillOnDrop(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "redis-server (TLS) did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (guard, dir.join("ca.pem"), port)
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn rediss_with_a_verified_certificate_a_prefix_and_no_password_in_any_message() {
+    let dir = scratch_dir("redis-tls");
+    let (_redis, ca, port) = tls_redis(&dir);
+    let config = dir.join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"rediss://:s3cret-redis@127.0.0.1:{port}\"\nprefix = \"tombstone:\"\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.join("serve.log");
+    let trusted = Server::spawn_with(
+        "127.0.0.1:0",
+        &["--runtime-config", config.to_str().unwrap()],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    for i in 0..3 {
+        let key = format!("tls-{i}");
+        assert_eq!(
+            post_to(&trusted.addr, &key, &body_of(&key)).json()["status"],
+            "scheduled"
+        );
+    }
+    assert_eq!(trusted.get("/readyz").status, 200);
+    // Every key is under the prefix (read through TLS with the CA, as redis-cli would).
+    let keys: Vec<String> = {
+        let output = Command::new("redis-cli")
+            .args([
+                "--tls",
+                "--cacert",
+                ca.to_str().unwrap(),
+                "-p",
+                &port.to_string(),
+            ])
+            .args(["-a", "s3cret-redis", "--no-auth-warning", "--scan"])
+            .output()
+            .expect("redis-cli");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(keys.len() >= 3, "{keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("tombstone:")), "{keys:?}");
+    // Maintenance lists them with SCAN, under the prefix, and finds every one.
+    let expired = post_to_path(&trusted.addr, "/api/v1/maintenance/expire").json();
+    assert_eq!(
+        expired["keys_scanned"].as_u64().unwrap() as usize,
+        keys.len(),
+        "{expired}"
+    );
+
+    // With the system's roots alone, the certificate is refused: not ready, deliveries refused
+    // for now — and no message anywhere holds the password.
+    let untrusted = Server::spawn_with(
+        "127.0.0.1:0",
+        &["--runtime-config", config.to_str().unwrap()],
+        Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()),
+        &[],
+    );
+    let ready = untrusted.get("/readyz");
+    assert_eq!(ready.status, 503, "{ready:?}");
+    let refused = post_to(&untrusted.addr, "tls-x", &body_of("tls-x"));
+    assert_eq!(refused.status, 503, "{refused:?}");
+    drop(trusted);
+    drop(untrusted);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("UnknownIssuer"),
+        "the log says why: {logged}"
+    );
+    assert!(
+        !logged.contains("s3cret-redis"),
+        "the password leaked: {logged}"
+    );
+    assert!(!String::from_utf8_lossy(&refused.body).contains("s3cret"));
+    assert!(
+        !String::from_utf8_lossy(&refused.body).contains("UnknownIssuer"),
+        "internals"
+    );
+
+    // A URL serve cannot use: it refuses to start, and says so without the password.
+    std::fs::write(
+        &config,
+        "[key_value_store.default]\ntype = \"redis\"\nurl = \"rediss://:s3cret-redis@[::1\"\n",
+    )
+    .unwrap();
+    let failed = Command::new(env!("CARGO_BIN_EXE_tombstone"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--runtime-config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("rediss://:***@"), "{said}");
+    assert!(!said.contains("s3cret-redis"), "{said}");
 }

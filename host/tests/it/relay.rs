@@ -550,7 +550,7 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 
 /// A test CA and a certificate for 127.0.0.1 signed by it, in `dir`: `ca.pem`, `leaf.pem`,
 /// `leaf.key`.
-fn test_pki(dir: &std::path::Path) {
+pub(crate) fn test_pki(dir: &std::path::Path) {
     let ec = [
         "-newkey",
         "ec",

@@ -409,9 +409,9 @@ impl<'a> Store<'a> {
         }
     }
 
-    /// Every key of the store (only the maintenance route lists keys).
-    pub fn keys(&self) -> Result<Vec<String>, StoreError> {
-        self.kv.keys()
+    /// One page of the store's keys (only the maintenance route lists keys).
+    pub fn keys_page(&self, cursor: Option<&str>) -> Result<super::KeyPage, StoreError> {
+        self.kv.keys_page(cursor)
     }
 
     /// Removes a key found by [`Store::keys`].

@@ -60,6 +60,26 @@ pub trait KeyValue {
     /// Every key (Spin's `get-keys`). Only the maintenance route lists keys: on a large store
     /// it is a heavy operation.
     fn keys(&self) -> Result<Vec<String>, StoreError>;
+
+    /// One page of the store's keys from `cursor` (`None`: the start), and the cursor of the
+    /// next page (`None` after the last): `wasi:keyvalue/store.list-keys`. The cursor is the
+    /// store's own (a key, or Redis's `SCAN` cursor). By default, one page of every key.
+    fn keys_page(&self, cursor: Option<&str>) -> Result<KeyPage, StoreError> {
+        let _ = cursor;
+        Ok(KeyPage {
+            keys: self.keys()?,
+            next: None,
+        })
+    }
+}
+
+/// A page of keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPage {
+    /// The keys.
+    pub keys: Vec<String>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<String>,
 }
 
 /// A counter's value as `get` returns it: 8 little-endian bytes (Spin's SQLite store, ours) or
@@ -123,6 +143,26 @@ impl KeyValue for MemoryStore {
             .cloned()
             .collect())
     }
+
+    fn keys_page(&self, cursor: Option<&str>) -> Result<KeyPage, StoreError> {
+        let values = self.values.lock().expect("not poisoned");
+        let after = |k: &&String| cursor.is_none_or(|c| k.as_str() > c);
+        let keys: Vec<String> = values
+            .keys()
+            .filter(after)
+            .take(MemoryStore::PAGE)
+            .cloned()
+            .collect();
+        let next = (keys.len() == MemoryStore::PAGE)
+            .then(|| keys.last().cloned())
+            .flatten();
+        Ok(KeyPage { keys, next })
+    }
+}
+
+impl MemoryStore {
+    /// Keys in one page of [`KeyValue::keys_page`].
+    pub const PAGE: usize = 1_000;
 }
 
 #[cfg(test)]

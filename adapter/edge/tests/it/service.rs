@@ -312,7 +312,7 @@ fn accepted_deletions_leave_their_tasks_and_claims_and_maintenance_removes_what_
     let swept = post("/api/v1/maintenance/expire", b"").send(&kv, &cfg, later(86_400 + 200));
     assert_eq!(
         swept.body_json(),
-        json!({"keys_scanned": 42, "claims_removed": 21, "tasks_removed": 20, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
+        json!({"next": null, "keys_scanned": 42, "claims_removed": 21, "tasks_removed": 20, "deliveries_removed": 0, "index_entries_removed": 0, "leases_removed": 0})
     );
     assert_eq!(
         kv.keys().len(),
@@ -962,4 +962,54 @@ fn liveness_touches_nothing_and_readiness_names_what_is_not_ready() {
     assert!(!String::from_utf8_lossy(&r.body).contains("not-base64"));
     let r = get("/readyz").send(&TestStore::default(), &config(&[]), at(T0));
     assert_eq!(r.body_json(), json!({"status": "ready"}));
+}
+
+#[test]
+fn maintenance_sweeps_a_large_store_a_page_at_a_time_and_resumes() {
+    let kv = TestStore::default();
+    let cfg = config(&[]);
+    // 2,500 stale claims (an hour old): more than two pages.
+    let minute = at(T0).unix_seconds() / 60 - 60;
+    for n in 0..2_500 {
+        let task = tombstone_core::task_id("acme-vet", &format!("k-{n}")).unwrap();
+        kv.inner
+            .increment(&format!("claim/{task}/0/{minute}"), 1)
+            .unwrap();
+    }
+    let mut cursor: Option<String> = None;
+    let mut calls = 0;
+    let mut removed = 0;
+    loop {
+        let query = cursor
+            .as_ref()
+            .map(|c| format!("cursor={}", encode(c)))
+            .unwrap_or_default();
+        let page = post("/api/v1/maintenance/expire", b"")
+            .query(&query)
+            .send(&kv, &cfg, at(T0))
+            .body_json();
+        calls += 1;
+        assert!(page["keys_scanned"].as_u64().unwrap() <= 1_000, "{page}");
+        removed += page["claims_removed"].as_u64().unwrap();
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(calls < 10);
+    }
+    assert_eq!((calls, removed), (3, 2_500));
+    assert!(kv.keys().is_empty());
+    assert_eq!(kv.key_scans.get(), 0, "never every key at once");
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

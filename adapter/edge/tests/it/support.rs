@@ -83,6 +83,9 @@ impl KeyValue for TestStore {
         self.key_scans.set(self.key_scans.get() + 1);
         self.inner.keys()
     }
+    fn keys_page(&self, cursor: Option<&str>) -> Result<tombstone_edge::KeyPage, StoreError> {
+        self.inner.keys_page(cursor)
+    }
 }
 
 /// An upstream that answers from a script (one answer per request, in order) and keeps every

@@ -39,10 +39,13 @@ pub enum KvError {
 
 type KvResult<T> = Result<T, KvError>;
 
+/// Keys in one page of `wasi:keyvalue/store.list-keys`.
+pub const KEYS_PAGE: usize = 1_000;
+
 #[derive(Clone)]
 enum Backend {
     Sqlite(Sqlite),
-    Redis(Redis),
+    Redis(Box<Redis>),
 }
 
 /// The store every request's component instance uses. Cheap to clone.
@@ -68,7 +71,7 @@ impl Kv {
     /// A Redis store.
     pub fn redis(store: Redis, description: &str) -> Kv {
         Kv {
-            backend: Backend::Redis(store),
+            backend: Backend::Redis(Box::new(store)),
             description: description.into(),
             fail_writes_to: None,
             metrics: None,
@@ -165,6 +168,23 @@ impl Kv {
             match &self.backend {
                 Backend::Sqlite(s) => s.keys(store),
                 Backend::Redis(r) => r.keys().await,
+            }
+        })
+        .await
+    }
+
+    /// One page of a store's keys from `cursor` (`None`: the start), and the next page's cursor
+    /// (`None` after the last): at most [`KEYS_PAGE`] keys (SQLite: in key order, the cursor a
+    /// key; Redis: one `SCAN` step, the cursor `SCAN`'s).
+    pub async fn keys_page(
+        &self,
+        store: &str,
+        cursor: Option<&str>,
+    ) -> KvResult<(Vec<String>, Option<String>)> {
+        self.timed("keys_page", async {
+            match &self.backend {
+                Backend::Sqlite(s) => s.keys_page(store, cursor, KEYS_PAGE),
+                Backend::Redis(r) => r.keys_page(cursor, KEYS_PAGE).await,
             }
         })
         .await

@@ -5,7 +5,8 @@
 //! ```toml
 //! [key_value_store.default]
 //! type = "redis"
-//! url = "redis://127.0.0.1:6379"
+//! url = "redis://127.0.0.1:6379"   # or rediss://, verified against the system's roots
+//! prefix = "tombstone:"            # tombstone serve only (Spin ignores it): every key under it
 //!
 //! [key_value_store.default]    # or: SQLite, in Spin's table layout
 //! type = "spin"
@@ -29,8 +30,13 @@ pub enum StoreLocation {
     SqliteFile(PathBuf),
     /// SQLite in memory.
     SqliteMemory,
-    /// Redis at this URL.
-    Redis(String),
+    /// Redis at this URL, its keys under this prefix (empty: as given).
+    Redis {
+        /// `redis://…` or `rediss://…`.
+        url: String,
+        /// Put before every key.
+        prefix: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -57,6 +63,10 @@ struct SpinStore {
 #[derive(Deserialize)]
 struct RedisStore {
     url: String,
+    /// `tombstone serve` only: Spin 4.0.2 ignores it (as it ignores every field it does not
+    /// know), so give Spin a database of its own instead (`redis://host:6379/3`).
+    #[serde(default)]
+    prefix: String,
 }
 
 /// The stores a runtime-config file places, by label, and the top-level tables it holds that
@@ -88,7 +98,10 @@ pub fn parse(
             }
             "redis" => {
                 let redis: RedisStore = store.config.try_into().with_context(what)?;
-                StoreLocation::Redis(redis.url)
+                StoreLocation::Redis {
+                    url: redis.url,
+                    prefix: redis.prefix,
+                }
             }
             other => bail!(
                 "the store type '{other}' (label '{label}') is not one tombstone serve provides \
@@ -128,7 +141,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             stores["default"],
-            StoreLocation::Redis("redis://127.0.0.1:6379".into())
+            StoreLocation::Redis {
+                url: "redis://127.0.0.1:6379".into(),
+                prefix: String::new()
+            }
         );
         assert_eq!(
             stores["local"],
@@ -161,7 +177,7 @@ mod tests {
             "/../runtime-config.toml"
         ));
         let (stores, ignored) = read(file).unwrap();
-        assert!(matches!(stores["default"], StoreLocation::Redis(_)));
+        assert!(matches!(stores["default"], StoreLocation::Redis { .. }));
         assert!(ignored.is_empty());
     }
 }

@@ -121,6 +121,30 @@ impl Sqlite {
         })
     }
 
+    /// At most `limit` keys after `cursor`, in key order; the last one is the next cursor when
+    /// there may be more.
+    pub fn keys_page(
+        &self,
+        store: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> KvResult<(Vec<String>, Option<String>)> {
+        let keys: Vec<String> = self.with(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT key FROM spin_key_value WHERE store = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
+            )?;
+            let keys = statement.query_map(
+                params![store, cursor.unwrap_or(""), limit as i64],
+                |row| row.get(0),
+            )?;
+            keys.collect()
+        })?;
+        let next = (keys.len() == limit)
+            .then(|| keys.last().cloned())
+            .flatten();
+        Ok((keys, next))
+    }
+
     /// Adds `delta` to the counter at `key` (absent = 0) in one transaction; the new value.
     pub fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64> {
         let counter = self.with(|c| {
