@@ -3,7 +3,9 @@
 //!
 //! - reads the request body as a stream, stopping one byte past the route's limit (413) or at
 //!   `body_timeout_ms` (408), so no body is buffered beyond the SPEC's limits;
-//! - reads the clock and Spin variables;
+//! - reads the clock and Spin variables (parsed once per instance — Spin runs one per request —
+//!   and shared by the request and the dispatch after it; an unusable one is a "not now" answer
+//!   on the routes that need it, and `/readyz` names it);
 //! - gives the edge crate Spin's default key-value store — `fermyon:spin/key-value` for reads,
 //!   writes and deletes, `wasi:keyvalue/atomics.increment` for claims and ids (Spin's own
 //!   key-value interface has no atomic check-and-set);
