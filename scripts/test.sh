@@ -27,7 +27,7 @@ for target in convert agree; do
   FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/fuzz.sh "$target" 2>&1 | tail -n 3
 done
 
-step "an independent oracle (Python, from the SPEC) agrees with every expectation of the table"
+step "an independent oracle (Python, from the contract, docs/contract.md) agrees with every expectation of the table"
 python3 tests/conformance/check_table.py
 
 step "build the wasm artifacts once (release): the plugin, the Spin component, the web module"

@@ -40,7 +40,7 @@ const contextInputs = {
   '/context/delay_seconds': ui.delay,
 };
 
-// A demo key for canonical examples (a canonical request must carry its own key): the SPEC's.
+// A demo key for canonical examples (a canonical request must carry its own key): the contract's (docs/contract.md).
 const DEMO_KEY = '5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59';
 // Example groups, named after the sources (the core's list) and the broken ones; filled at start.
 const GROUPS = {};

@@ -1,6 +1,6 @@
 """Schemathesis hooks of run.sh (loaded with SCHEMATHESIS_HOOKS=hooks).
 
-- A check: a request the document says is valid may be refused with 422 only for the SPEC's
+- A check: a request the document says is valid may be refused with 422 only for the contract's (docs/contract.md)
   rules that no JSON Schema expresses (blank ids, a schedule past year 9999, a reused key),
   never by the schema validator itself: that would mean the document and the validator
   disagree.

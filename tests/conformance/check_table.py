@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent oracle for the conformance table, written from SPEC §1-§4 (not from the Rust code).
+"""An independent oracle for the conformance table, written from the contract (docs/contract.md §1-§4) (not from the Rust code).
 
 For every case that expects a conversion it recomputes, in plain Python, the source, the canonical
 body, the idempotency key (UUIDv5), the task id (SHA-256) and the times, and compares them with the
@@ -68,7 +68,7 @@ def detect(p):
 def pick(p, pointers, warnings):
     """The first usable id among `pointers` (RFC 6901, no escapes needed here). A blank candidate is
     ignored with a `blank-id-ignored` warning; a later candidate naming another id is an `id-mismatch`
-    warning (SPEC §3: inconsistencies that do not block the mapping are warnings)."""
+    warning (docs/contract.md §3: inconsistencies that do not block the mapping are warnings)."""
     chosen = None
     for pointer in pointers:
         v = get(p, *pointer.split("/")[1:])
@@ -84,7 +84,7 @@ def pick(p, pointers, warnings):
 
 
 def expected_body(source, p, clinic_ctx):
-    """SPEC §3's mapping table: (body, id the derived key hashes, [(pointer, warning code)])."""
+    """the contract's §3 (docs/contract.md) mapping table: (body, id the derived key hashes, [(pointer, warning code)])."""
     warnings = []
     if source == "mercoa":
         inv = p["invoice"]
@@ -129,7 +129,7 @@ def expected_body(source, p, clinic_ctx):
 
 
 def header_key(raw):
-    """SPEC §1: the Idempotency-Key bare or as an RFC 8941 sf-string (quotes and escapes are not part of
+    """docs/contract.md §1: the Idempotency-Key bare or as an RFC 8941 sf-string (quotes and escapes are not part of
     the key); surrounding optional white space (SP / HTAB) is not part of a header value."""
     raw = raw.strip(" \t")
     if not raw.startswith('"'):
@@ -188,7 +188,7 @@ def check(name, case):
         assert parse_time(c["scheduled_for"]) == received + delay, "scheduled_for"
         assert c["invoices_count"] == len(body.get("invoices", [])), "invoices_count"
         assert c["invoice_lines_count"] == len(body.get("invoice_lines", [])), "invoice_lines_count"
-        # The case file keeps the wire order (SPEC §1 and §5's documents, field by field).
+        # The case file keeps the wire order (the contract (docs/contract.md §1 and §5)'s documents, field by field).
         assert list(c) == ["source", "request", "task_id", "scheduled_for", "received_at", "invoices_count",
                            "invoice_lines_count", "warnings"], f"conversion fields in order: {list(c)}"
         assert list(c["request"]) == ["method", "path", "headers", "body"], f"request fields: {list(c['request'])}"
@@ -223,7 +223,7 @@ def check(name, case):
 
 
 def spec_vectors():
-    """SPEC §2's vectors, checked against this oracle's own hashing before it judges the table."""
+    """the contract's §2 (docs/contract.md) vectors, checked against this oracle's own hashing before it judges the table."""
     task = lambda org, key: hashlib.sha256(org.encode() + b"\0" + key.encode()).hexdigest()
     assert task("org_123", "5f3b2a1c-9d8e-4f7a-b6c5-0e1d2c3b4a59") == "af21b766d45b4c34ca723bc58150576076ef60b696347568de1f63d4b2220b60"
     assert task("acme-vet", "a") == "213a2970896a520fbdc8baef026abc1c51866ccac85b7599cae454f89bc4748a"

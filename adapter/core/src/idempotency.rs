@@ -1,4 +1,4 @@
-//! The idempotency decision (SPEC §5) as pure computation: a delivery's body fingerprint, the
+//! The idempotency decision (docs/contract.md §5) as pure computation: a delivery's body fingerprint, the
 //! stored record of its organization + key (if any), the caller's clock and its claim count (if it
 //! claimed) in; what to answer out. The shell (`tombstone-edge`, which also owns every key
 //! format) does only key-value I/O, in this order:

@@ -261,7 +261,7 @@ impl TaskId {
     }
 }
 
-/// The UUID namespace of derived idempotency keys (SPEC §2).
+/// The UUID namespace of derived idempotency keys (docs/contract.md §2).
 pub const KEY_NAMESPACE: [u8; 16] = [
     0x13, 0xe7, 0xf5, 0xba, 0xb1, 0x82, 0x57, 0xf9, 0xbe, 0x3d, 0xc7, 0x3b, 0x47, 0xad, 0x38, 0x73,
 ];

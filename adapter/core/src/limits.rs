@@ -1,4 +1,4 @@
-//! The contract's limits (SPEC §1), in one place.
+//! The contract's limits (docs/contract.md §1), in one place.
 
 /// Largest source webhook body accepted, in bytes (1 MiB).
 pub const MAX_SOURCE_BODY_BYTES: usize = 1024 * 1024;

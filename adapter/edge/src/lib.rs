@@ -1,4 +1,4 @@
-//! The tombstone ingestion service (SPEC §5) as request handling with no I/O of its own: a
+//! The tombstone ingestion service (docs/contract.md §5) as request handling with no I/O of its own: a
 //! [`Request`], the ports of an [`Env`] (a [`KeyValue`] store, an [`Upstream`]), the [`Config`]
 //! and the time in; a [`Response`] out.
 //!
@@ -372,7 +372,7 @@ fn convert(req: &Request<'_>, config: &Result<Config, ConfigError>, now: Timesta
     }
 }
 
-/// The largest body a path's route takes (SPEC §1): the canonical route 750 KiB, every other
+/// The largest body a path's route takes (docs/contract.md §1): the canonical route 750 KiB, every other
 /// route 1 MiB. A shell reads at most this + 1 bytes of a body, then answers
 /// [`body_too_large`].
 pub fn body_limit(path: &str) -> usize {

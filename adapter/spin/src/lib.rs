@@ -2,7 +2,7 @@
 //! `tombstone-edge`; this shell only does I/O:
 //!
 //! - reads the request body as a stream, stopping one byte past the route's limit (413) or at
-//!   `body_timeout_ms` (408), so no body is buffered beyond the SPEC's limits;
+//!   `body_timeout_ms` (408), so no body is buffered beyond the contract's (docs/contract.md) limits;
 //! - reads the clock and Spin variables (parsed once per instance — Spin runs one per request —
 //!   and shared by the request and the dispatch after it; an unusable one is a "not now" answer
 //!   on the routes that need it, and `/readyz` names it);

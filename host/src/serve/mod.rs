@@ -44,7 +44,7 @@ use self::spin::{SpinHost, SpinView, Variables};
 pub const SPIN_COMPONENT_FILE: &str = "tombstone_spin.wasm";
 
 /// Largest request body the host passes to the component; the component itself reads bodies as
-/// streams and stops one byte past its route's limit (the SPEC's 1 MiB) with a 413 problem, so
+/// streams and stops one byte past its route's limit (the contract's (docs/contract.md) 1 MiB) with a 413 problem, so
 /// this only bounds a component that would not.
 pub const MAX_REQUEST_BYTES: u64 = 8 << 20;
 
