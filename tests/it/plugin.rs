@@ -141,14 +141,15 @@ fn detect_task_id_and_schema_match_the_core() {
 }
 
 #[test]
-fn the_readmes_wit_listing_names_every_problem_kind_of_the_core() {
+fn the_docs_wit_listing_names_every_problem_kind_of_the_core() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/embedding.md"))
+            .unwrap();
     let listing = readme
         .split("enum problem-kind {")
         .nth(1)
         .and_then(|rest| rest.split('}').next())
-        .expect("the README shows the plugin's WIT");
+        .expect("docs/embedding.md shows the plugin's WIT");
     let listed: Vec<&str> = listing
         .split(',')
         .map(str::trim)

@@ -69,7 +69,7 @@ impl Checks<'_> {
 }
 
 /// The version of the HTTP API the document describes.
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = "0.3.0";
 
 /// `{"$ref": "#/components/<kind>/<name>"}`.
 fn reference(kind: &str, name: &str) -> Value {
