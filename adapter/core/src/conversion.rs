@@ -4,35 +4,10 @@ use serde::Serialize;
 
 use crate::canonical::{DeletionRequest, DeletionResponse, DeletionStatus, METHOD, PATH};
 use crate::ids::{IdempotencyKey, OrganizationId, TaskId};
-use crate::sources::Source;
+use crate::sources::spec::Source;
 use crate::time::Timestamp;
+use crate::warning::Warning;
 use crate::write;
-
-/// Something odd that did not stop the conversion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Warning {
-    /// JSON Pointer of the odd place in the payload.
-    pub pointer: String,
-    /// Stable machine-readable code (`id-mismatch`, `blank-id-ignored`).
-    pub code: String,
-    /// What is odd, without the value.
-    pub message: String,
-}
-
-impl Warning {
-    /// A warning at `pointer`.
-    pub fn new(
-        pointer: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Warning {
-        Warning {
-            pointer: pointer.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// A converted delivery: the canonical request to send and the ids that go with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-// Shared by build.rs and src/fast.rs (through `include!`): the hash the fast path's member
+// Shared by build.rs and src/fast/tables.rs (through `include!`): the hash the fast path's member
 // tables are sorted and searched by. Word at a time: member names are short, and hashing every
 // name of a payload is on the fast path's hot loop.
 

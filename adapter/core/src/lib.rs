@@ -35,30 +35,32 @@ pub mod json;
 pub mod limits;
 #[cfg(all(target_arch = "wasm32", getrandom_backend = "custom"))]
 mod no_randomness;
+mod pipeline;
+pub mod raw_context;
+mod schema_errors;
 pub mod schemas;
 pub mod signature;
 pub mod sources;
 pub mod time;
+pub mod warning;
 mod write;
-
-use serde_json::Value;
-
-use json::Payload;
 
 pub use canonical::{
     DeletionRequest, DeletionResponse, DeletionStatus, InvoiceDeletion, InvoiceLineDeletion,
 };
-pub use context::{Context, RawContext};
-pub use conversion::{Conversion, Warning};
+pub use context::Context;
+pub use conversion::Conversion;
 pub use error::{FieldError, Problem, ProblemKind};
 pub use ids::{EntityId, IdError, IdempotencyKey, OrganizationId, TaskId};
+pub use pipeline::{convert_slow, too_large};
+pub use raw_context::RawContext;
 pub use sources::Source;
 pub use time::Timestamp;
+pub use warning::Warning;
 
-use context::IDEMPOTENCY_KEY_POINTER;
-use limits::{MAX_CANONICAL_BODY_BYTES, MAX_DEPTH, MAX_ENTRIES, MAX_SOURCE_BODY_BYTES};
-use sources::Detection;
 pub use sources::EventSpec;
+
+use pipeline::{detect_value, parse};
 
 /// The source a payload looks like, or `None` when it is not JSON, is none of the known formats,
 /// or names a non-deletion event.
@@ -105,158 +107,6 @@ pub fn convert_to_json(payload: &[u8], context: &RawContext) -> String {
     }
 }
 
-/// The size limits, checked before anything is parsed.
-pub(crate) fn check_size(payload: &[u8], ctx: &Context) -> Result<(), Problem> {
-    if payload.len() > MAX_SOURCE_BODY_BYTES {
-        return Err(too_large(
-            payload.len(),
-            MAX_SOURCE_BODY_BYTES,
-            "webhook body",
-        ));
-    }
-    if ctx.source == Some(Source::CANONICAL) && payload.len() > MAX_CANONICAL_BODY_BYTES {
-        return Err(too_large(
-            payload.len(),
-            MAX_CANONICAL_BODY_BYTES,
-            "canonical body",
-        ));
-    }
-    Ok(())
-}
-
-/// [`convert`] without the fast path: the whole payload parsed into a `Value` and held to its
-/// schema by the generated validators. Every answer of [`convert`] is this function's (the
-/// agreement tests check it); it is public for them and for benchmarks.
-pub fn convert_slow(payload: &[u8], ctx: &Context) -> Result<Conversion, Problem> {
-    check_size(payload, ctx)?;
-    let value = parse(payload)?;
-    convert_value(
-        payload,
-        &value,
-        |event| (event.schema.validate)(&value),
-        ctx,
-    )
-}
-
-/// The pipeline after parsing: `value` is the payload, whole (the slow path) or as the fast
-/// path kept it, and `validate` holds it to an event's schema.
-pub(crate) fn convert_value(
-    payload: &[u8],
-    value: &dyn Payload,
-    validate: impl Fn(&EventSpec) -> Vec<FieldError>,
-    ctx: &Context,
-) -> Result<Conversion, Problem> {
-    let (source, event, own_other_event) = match ctx.source {
-        Some(source) => {
-            let (event, other_event) = source.event_for(value);
-            (source, event, other_event)
-        }
-        None => {
-            let (source, event) = detect_value(value)?;
-            (source, event, None)
-        }
-    };
-
-    // A forced source's own non-deletion event is said first, in the words that name every
-    // deletion event it has.
-    let mut errors: Vec<FieldError> = own_other_event.into_iter().collect();
-    if source == Source::CANONICAL {
-        if payload.len() > MAX_CANONICAL_BODY_BYTES {
-            return Err(too_large(
-                payload.len(),
-                MAX_CANONICAL_BODY_BYTES,
-                "canonical body",
-            ));
-        }
-        let entries = sources::canonical::entries(value);
-        if entries > MAX_ENTRIES {
-            return Err(too_many_entries(entries));
-        }
-        if ctx.idempotency_key.is_none() {
-            return Err(Problem::at(
-                ProblemKind::MissingHeader,
-                "A canonical request needs an Idempotency-Key header.",
-                IDEMPOTENCY_KEY_POINTER,
-                "required",
-                "Idempotency-Key is required",
-            ));
-        }
-    }
-    for error in validate(event) {
-        if !errors.iter().any(|e| e.pointer == error.pointer) {
-            errors.push(error);
-        }
-    }
-    // A forced source still never turns another provider's non-deletion event into a deletion.
-    // (A detected one cannot meet one: `detect_value` refuses a payload that any source calls
-    // another event.)
-    let others = if ctx.source.is_some() {
-        Source::ALL
-    } else {
-        &[]
-    };
-    for other in others.iter().filter(|s| **s != source) {
-        if let Detection::OtherEvent(error) = other.detect(value) {
-            if !errors.iter().any(|e| e.pointer == error.pointer) {
-                errors.push(error);
-            }
-        }
-    }
-    if !errors.is_empty() {
-        let detail = format!(
-            "The payload is not a valid {} deletion ({} error{}).",
-            source.name(),
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        );
-        return Err(Problem::with_errors(
-            ProblemKind::Validation,
-            detail,
-            errors,
-        ));
-    }
-
-    let mapped = (event.map)(value, ctx)?;
-    // Rendered only when it could be over the limit (see MAX_ENTRY_JSON_BYTES).
-    if 64 + mapped.request.entries() * MAX_ENTRY_JSON_BYTES > MAX_CANONICAL_BODY_BYTES {
-        let body_len = mapped.request.to_json().len();
-        if body_len > MAX_CANONICAL_BODY_BYTES {
-            return Err(too_large(
-                body_len,
-                MAX_CANONICAL_BODY_BYTES,
-                "canonical body",
-            ));
-        }
-    }
-    let idempotency_key = match (&ctx.idempotency_key, &mapped.event_id) {
-        (Some(key), _) => key.clone(),
-        (None, Some(id)) => IdempotencyKey::derive(source.name(), event.name, id.as_str()),
-        (None, None) => unreachable!("the canonical source requires a key above"),
-    };
-    let scheduled_for = ctx
-        .received_at
-        .plus_seconds(ctx.delay_seconds)
-        .ok_or_else(|| {
-            Problem::at(
-                ProblemKind::Validation,
-                "The schedule is out of range.",
-                "/context/delay_seconds",
-                "maximum",
-                "received_at plus delay_seconds is past year 9999",
-            )
-        })?;
-    Ok(Conversion {
-        source,
-        task_id: TaskId::derive(&ctx.organization_id, &idempotency_key),
-        organization_id: ctx.organization_id.clone(),
-        idempotency_key,
-        received_at: ctx.received_at,
-        scheduled_for,
-        request: mapped.request,
-        warnings: mapped.warnings,
-    })
-}
-
 /// The name of the JSON Schema a payload is held to: its detected event's, or, with a forced
 /// source, that source's event it names (its first event when it names none). `None` when the
 /// payload is not JSON or, detected, is none of the known formats.
@@ -285,108 +135,6 @@ pub fn task_id(organization_id: &str, idempotency_key: &str) -> Result<TaskId, P
 /// The text of the JSON Schema called `name` ([`schemas::names`]).
 pub fn schema(name: &str) -> Option<&'static str> {
     schemas::text(name)
-}
-
-/// The most bytes one entry of a canonical body renders to, with its comma: three ids of at most
-/// 255 characters, each at most 6 bytes once escaped (`\u0001`), and the member names. A body
-/// of `n` entries is at most `64 + n ×` this.
-const MAX_ENTRY_JSON_BYTES: usize = 4_700;
-
-/// The payload without a UTF-8 byte-order mark.
-pub(crate) fn without_bom(payload: &[u8]) -> &[u8] {
-    payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload)
-}
-
-fn parse(payload: &[u8]) -> Result<Value, Problem> {
-    let payload = without_bom(payload);
-    let depth = json::nesting_depth(payload, MAX_DEPTH);
-    if depth > MAX_DEPTH {
-        // Every contract limit (size, entries, nesting) is answered alike: 413.
-        return Err(Problem::at(
-            ProblemKind::PayloadTooLarge,
-            format!("The payload nests deeper than {MAX_DEPTH} levels."),
-            "",
-            "maxDepth",
-            format!("nesting must be at most {MAX_DEPTH} levels deep"),
-        ));
-    }
-    serde_json::from_slice(payload).map_err(|e| {
-        // serde_json's syntax messages name positions, never values.
-        Problem::at(
-            ProblemKind::InvalidJson,
-            "The body is not valid JSON.",
-            "",
-            "json",
-            e.to_string(),
-        )
-    })
-}
-
-fn detect_value(value: &dyn Payload) -> Result<(Source, &'static EventSpec), Problem> {
-    let mut other_events = Vec::new();
-    let mut found = None;
-    for &source in Source::ALL {
-        match source.detect(value) {
-            Detection::Deletion(event) => {
-                found.get_or_insert((source, event));
-            }
-            Detection::OtherEvent(error) => other_events.push(error),
-            Detection::NotThis => {}
-        }
-    }
-    if !other_events.is_empty() {
-        return Err(Problem::with_errors(
-            ProblemKind::UnknownFormat,
-            "The payload is a provider event other than an invoice deletion; it is not converted.",
-            other_events,
-        ));
-    }
-    found.ok_or_else(|| {
-        Problem::at(
-            ProblemKind::UnknownFormat,
-            "The payload is none of the known formats.",
-            "",
-            "format",
-            known_formats(),
-        )
-    })
-}
-
-/// "expected a Mercoa invoice.deleted, …, or a canonical request …", from the sources.
-fn known_formats() -> String {
-    let providers: Vec<String> = Source::ALL
-        .iter()
-        .filter(|s| s.is_provider())
-        .map(|s| {
-            let events = sources::or_list(s.events().iter().map(|e| e.name));
-            format!("a {} {events}", s.display_name())
-        })
-        .collect();
-    format!(
-        "expected {} payload, or a canonical request with invoices or invoice_lines",
-        providers.join(", ")
-    )
-}
-
-/// The `payload-too-large` problem of a body of `len` bytes over `limit` (`what` names it).
-pub fn too_large(len: usize, limit: usize, what: &str) -> Problem {
-    Problem::at(
-        ProblemKind::PayloadTooLarge,
-        format!("The {what} is {len} bytes; the limit is {limit} bytes."),
-        "",
-        "maxLength",
-        format!("{what} must be at most {limit} bytes"),
-    )
-}
-
-fn too_many_entries(entries: usize) -> Problem {
-    Problem::at(
-        ProblemKind::PayloadTooLarge,
-        format!("The request has {entries} entries; the limit is {MAX_ENTRIES}."),
-        "",
-        "maxItems",
-        format!("invoices and invoice_lines together must hold at most {MAX_ENTRIES} entries"),
-    )
 }
 
 #[cfg(test)]
@@ -446,31 +194,5 @@ mod tests {
             assert_eq!(body, serde_json::to_string(&conversion.request).unwrap());
             assert_eq!(json, conversion.to_json_by_serde());
         }
-    }
-
-    #[test]
-    fn an_entry_renders_within_its_bound() {
-        let worst = EntityId::new(&"\u{1}".repeat(EntityId::MAX_LEN)).unwrap();
-        let request = DeletionRequest {
-            invoices: vec![
-                InvoiceDeletion {
-                    invoice_id: worst.clone(),
-                    clinic_id: worst.clone(),
-                    client_id: Some(worst.clone()),
-                };
-                2
-            ],
-            invoice_lines: vec![
-                InvoiceLineDeletion {
-                    invoice_line_id: worst.clone(),
-                    invoice_id: worst.clone(),
-                    clinic_id: worst,
-                };
-                2
-            ],
-        };
-        assert!(request.to_json().len() <= 64 + request.entries() * MAX_ENTRY_JSON_BYTES);
-        // And the bound is tight enough to mean something.
-        assert!(request.to_json().len() > request.entries() * (MAX_ENTRY_JSON_BYTES - 100));
     }
 }

@@ -11,7 +11,8 @@ use tombstone_core::sources::Proof;
 use tombstone_core::Source;
 
 pub use crate::auth::ApiKeys;
-use crate::delivery::policy::{CircuitConfig, RetrySchedule};
+use crate::delivery::policy::RetrySchedule;
+use crate::model::circuit::CircuitConfig;
 
 /// A Spin variable the service reads. `spin.toml` declares each one with this default (a test
 /// checks), and `tombstone serve` starts from the same defaults.

@@ -2,9 +2,13 @@
 //! the tests build by hand.
 
 use serde::Serialize;
-use tombstone_core::Problem;
+use tombstone_core::{Problem, ProblemKind};
 
-use crate::events::Event;
+use crate::model::event::Event;
+use crate::store::StoreError;
+
+/// Seconds a sender is asked to wait after a transient refusal.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 /// An incoming request. Header names are compared case-insensitively.
 #[derive(Debug, Clone)]
@@ -105,6 +109,23 @@ impl Response {
             body,
             events: Vec::new(),
         }
+    }
+
+    /// A 404 problem.
+    pub fn not_found(detail: &str) -> Response {
+        Response::problem(&Problem::at(
+            ProblemKind::NotFound,
+            detail,
+            "",
+            "route",
+            "does not exist",
+        ))
+    }
+
+    /// 503 `unavailable` with `Retry-After`, for a store that failed an admin route.
+    pub fn unavailable(error: &StoreError) -> Response {
+        Response::problem(&Problem::new(ProblemKind::Unavailable, error.to_string()))
+            .with_header("retry-after", RETRY_AFTER_SECONDS)
     }
 
     /// An RFC 9457 problem response.

@@ -13,11 +13,11 @@ use tombstone_core::{Problem, ProblemKind, RawContext, Source, Timestamp};
 
 use crate::auth::Denied;
 use crate::config::{Config, ConfigError};
-use crate::events::Event;
+use crate::ctx::Ctx;
 use crate::http::{percent_decode_segment, Request, Response};
+use crate::model::event::Event;
 use crate::routes::Route;
 use crate::store::StoreError;
-use crate::{not_found, Ctx};
 
 /// A failure on our side after the delivery arrived, before anything durable held it: the
 /// sender is told to retry, never that it was accepted.
@@ -64,7 +64,7 @@ pub(crate) fn for_source(source: Source, mut response: Response) -> Response {
         response = response.with_status(status);
     }
     if response.header("retry-after").is_none() {
-        response = response.with_header("retry-after", crate::RETRY_AFTER_SECONDS);
+        response = response.with_header("retry-after", crate::http::RETRY_AFTER_SECONDS);
     }
     response
 }
@@ -113,7 +113,7 @@ pub(crate) fn ingest(
             source,
             organization,
         } => webhook(ctx, req, source, organization, config, received_at),
-        _ => return not_found("This is not an ingestion route."),
+        _ => return Response::not_found("This is not an ingestion route."),
     };
     let response = outcome.unwrap_or_else(|failure| {
         let response = Response::problem(&failure.problem());
@@ -197,7 +197,7 @@ fn webhook(
                     .collect();
                 return (
                     Source::CANONICAL,
-                    Ok(not_found(&format!(
+                    Ok(Response::not_found(&format!(
                         "The source must be {} or auto.",
                         names.join(", ")
                     ))),
@@ -225,7 +225,7 @@ fn webhook_of(
     let organization = match percent_decode_segment(organization) {
         Some(o) if !o.is_empty() && !o.contains('/') => o,
         _ => {
-            return Ok(not_found(
+            return Ok(Response::not_found(
                 "Webhook routes are /api/v1/webhooks/{source}/{organization_id}.",
             ))
         }

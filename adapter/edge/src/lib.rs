@@ -27,11 +27,12 @@
 
 pub mod auth;
 pub mod config;
+pub mod ctx;
 pub mod delivery;
-pub mod events;
 pub mod http;
 pub mod ingest;
 pub mod maintenance;
+pub mod model;
 pub mod openapi;
 pub mod relay;
 pub mod routes;
@@ -39,67 +40,18 @@ pub mod schedule;
 pub mod store;
 pub mod upstream;
 
-use std::cell::RefCell;
-
 pub use config::{Config, ConfigError};
-pub use events::Event;
-pub use http::{Request, Response};
+pub use ctx::{Clock, Env};
+pub use http::{Request, Response, RETRY_AFTER_SECONDS};
+pub use model::event::Event;
 pub use store::{KeyPage, KeyValue, MemoryStore, StoreError};
 pub use upstream::{NoUpstream, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse};
 
 use auth::check_admin;
+use ctx::Ctx;
 use routes::Route;
-use store::keys::Store;
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::{Problem, ProblemKind, RawContext, TaskId, Timestamp};
-
-/// The clock port: the wall clock, to the millisecond at least.
-pub trait Clock {
-    /// Now.
-    fn now(&self) -> Timestamp;
-}
-
-/// A clock that always reads this time (tests, replays).
-impl Clock for Timestamp {
-    fn now(&self) -> Timestamp {
-        *self
-    }
-}
-
-/// The ports a request may use: the key-value store, the upstream and the clock.
-#[derive(Clone, Copy)]
-pub struct Env<'a> {
-    /// The key-value store (Spin's `default`).
-    pub kv: &'a dyn KeyValue,
-    /// Outbound HTTP to the canonical deletion API (relay mode).
-    pub upstream: &'a dyn Upstream,
-    /// The wall clock: a request's `received_at`, and each delivery attempt's time.
-    pub clock: &'a dyn Clock,
-}
-
-/// What a request's handling works with: typed storage, the upstream, the clock, and the events
-/// it notes for the operator.
-pub(crate) struct Ctx<'a> {
-    pub store: Store<'a>,
-    pub upstream: &'a dyn Upstream,
-    pub clock: &'a dyn Clock,
-    events: RefCell<Vec<Event>>,
-}
-
-impl<'a> Ctx<'a> {
-    fn new(env: Env<'a>) -> Ctx<'a> {
-        Ctx {
-            store: Store::new(env.kv),
-            upstream: env.upstream,
-            clock: env.clock,
-            events: RefCell::new(Vec::new()),
-        }
-    }
-
-    pub fn note(&self, event: Event) {
-        self.events.borrow_mut().push(event);
-    }
-}
 
 /// Handles one request, received now (by `env.clock`). `config` is `Err` when a variable is set
 /// but unusable: the routes that need it answer that their service is unavailable for now (the
@@ -108,7 +60,7 @@ pub fn handle(req: &Request<'_>, env: Env<'_>, config: &Result<Config, ConfigErr
     let ctx = Ctx::new(env);
     let now = env.clock.now();
     let mut response = match Route::parse(req.path) {
-        None => not_found("There is no route at this path."),
+        None => Response::not_found("There is no route at this path."),
         Some(route) => {
             let methods = route.methods();
             if methods.iter().any(|m| req.method.eq_ignore_ascii_case(m)) {
@@ -118,13 +70,13 @@ pub fn handle(req: &Request<'_>, env: Env<'_>, config: &Result<Config, ConfigErr
             }
         }
     };
-    response.events.extend(ctx.events.take());
+    response.events.extend(ctx.take_events());
     summarize(req.path, &mut response);
     response
 }
 
 /// What a shell calls once it has answered a request (its response complete): in relay mode,
-/// a dispatch of the queued deliveries that are due, within [`delivery::dispatch::Limits::AFTER_RESPONSE`]
+/// a dispatch of the queued deliveries that are due, within `delivery::dispatch::Limits::AFTER_RESPONSE`
 /// (one read when nothing is due). Its events, for the shell to write out like a request's.
 pub fn after_response(env: Env<'_>, config: &Result<Config, ConfigError>) -> Vec<Event> {
     let Ok(config) = config else {
@@ -145,7 +97,7 @@ pub fn after_response(env: Env<'_>, config: &Result<Config, ConfigError>) -> Vec
             error: error.log_text(),
         });
     }
-    ctx.events.take()
+    ctx.take_events()
 }
 
 /// Adds the request's summary ([`Event::Answered`]) to a response: its route's template, its
@@ -182,7 +134,7 @@ fn dispatch(
         Route::Ready => readyz(ctx, config),
         Route::Schema { name } => match tombstone_core::schema(name) {
             Some(text) => Response::bytes(200, "application/schema+json", text.into()),
-            None => not_found("There is no schema of this name."),
+            None => Response::not_found("There is no schema of this name."),
         },
         Route::OpenApi => {
             let checks = match config {
@@ -223,17 +175,6 @@ fn method_not_allowed(methods: &[&str]) -> Response {
     Response::problem(&problem).with_header("allow", allowed)
 }
 
-/// A 404 problem.
-pub fn not_found(detail: &str) -> Response {
-    Response::problem(&Problem::at(
-        ProblemKind::NotFound,
-        detail,
-        "",
-        "route",
-        "does not exist",
-    ))
-}
-
 /// The admin routes need one of `admin_api_keys`, and are closed (403) while it is unset.
 fn admin<'c>(
     req: &Request<'_>,
@@ -249,15 +190,6 @@ fn admin<'c>(
         ))
         .with_header("retry-after", RETRY_AFTER_SECONDS)),
     }
-}
-
-/// Seconds a sender is asked to wait after a transient refusal.
-pub const RETRY_AFTER_SECONDS: &str = "5";
-
-/// 503 `unavailable` with `Retry-After`, for a store that failed an admin route.
-pub(crate) fn unavailable(error: &StoreError) -> Response {
-    Response::problem(&Problem::new(ProblemKind::Unavailable, error.to_string()))
-        .with_header("retry-after", RETRY_AFTER_SECONDS)
 }
 
 /// `GET /healthz`: liveness only — the component answers. It touches no store and reads no
@@ -306,7 +238,7 @@ fn readyz(ctx: &Ctx<'_>, config: &Result<Config, ConfigError>) -> Response {
 /// idempotency record's first response). Relay mode stores no tasks: the upstream has them.
 fn task(ctx: &Ctx<'_>, id: &str) -> Response {
     let Some(task_id) = TaskId::parse(id) else {
-        return not_found("A task id is 64 lowercase hex characters.");
+        return Response::not_found("A task id is 64 lowercase hex characters.");
     };
     match schedule::stored_task(ctx.store, &task_id) {
         Ok(Some(task)) => {
@@ -320,8 +252,8 @@ fn task(ctx: &Ctx<'_>, id: &str) -> Response {
             }
             Response::json(200, &view)
         }
-        Ok(None) => not_found("There is no task with this id."),
-        Err(e) => unavailable(&e),
+        Ok(None) => Response::not_found("There is no task with this id."),
+        Err(e) => Response::unavailable(&e),
     }
 }
 

@@ -22,14 +22,14 @@ use tombstone_core::idempotency::claim_minute;
 use tombstone_core::Timestamp;
 
 use crate::config::Config;
-use crate::delivery::model::DeliveryState;
+use crate::ctx::Ctx;
 use crate::http::Response;
+use crate::model::delivery::DeliveryState;
 use crate::store::keys::{
     ArchivedTaskKey, ClaimKey, DeliveryKey, DrainKey, HeadKey, IndexKey, LeaseKey, ProbeKey,
     TaskKey,
 };
 use crate::store::StoreError;
-use crate::{unavailable, Ctx};
 
 /// What one call removed.
 #[derive(Debug, Default, serde::Serialize)]
@@ -53,7 +53,7 @@ pub(crate) fn expire(
 ) -> Response {
     match run(ctx, config, now, cursor) {
         Ok(expired) => Response::json(200, &expired),
-        Err(e) => unavailable(&e),
+        Err(e) => Response::unavailable(&e),
     }
 }
 

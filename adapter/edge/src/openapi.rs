@@ -10,7 +10,7 @@ use tombstone_core::sources::{Proof, SchemaSpec};
 use tombstone_core::{ProblemKind, Source};
 
 use crate::config::Config;
-use crate::delivery::model::{AttemptOutcome, DeadReason, DeliveryState};
+use crate::model::delivery::{AttemptOutcome, DeadReason, DeliveryState};
 use crate::routes::Route;
 
 /// Which proofs a document says its routes require. The committed `openapi.json` and

@@ -20,9 +20,9 @@ use tombstone_core::canonical::DeletionResponse;
 use tombstone_core::{IdempotencyKey, TaskId, Timestamp};
 
 use crate::config::UpstreamConfig;
-use crate::delivery::model::AttemptOutcome;
 use crate::delivery::policy::parse_retry_after;
 use crate::http::Response;
+use crate::model::delivery::AttemptOutcome;
 use crate::upstream::{UpstreamError, UpstreamRequest, UpstreamResponse};
 
 /// Why an attempt did not deliver for now (never a value of the delivery).

@@ -9,7 +9,6 @@
 //! finds the task). A holder that did not store its task removes its counter at once, so that
 //! the sender's retry is not refused for the claim's minutes.
 
-use serde::{Deserialize, Serialize};
 use tombstone_core::canonical::DeletionStatus;
 use tombstone_core::idempotency::{
     self, claim_count, claim_minute, decide, Decision, Fingerprint, IdempotencyRecord,
@@ -17,22 +16,12 @@ use tombstone_core::idempotency::{
 use tombstone_core::{Conversion, Problem, TaskId, Timestamp};
 
 use crate::config::Config;
-use crate::events::Event;
+use crate::ctx::Ctx;
 use crate::http::Response;
+use crate::model::event::Event;
+use crate::model::task::StoredTask;
 use crate::store::keys::{ArchivedTaskKey, ClaimKey, Store, TaskKey};
 use crate::store::StoreError;
-use crate::Ctx;
-
-/// What is stored per task id: the idempotency record and the task itself (one write).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredTask {
-    /// The idempotency record (fingerprint, first response, generation, expiry).
-    #[serde(flatten)]
-    pub record: IdempotencyRecord,
-    /// The conversion that was scheduled: source, the canonical request to send (method, path,
-    /// headers, body), ids, times and warnings.
-    pub conversion: serde_json::Value,
-}
 
 /// Schedules a conversion once per organization + key; answers with `status` (the route's
 /// success status) on success. `Err` is a storage failure after which nothing was scheduled.

@@ -25,8 +25,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use tombstone_edge::delivery::model::{AttemptOutcome, DeadReason};
-use tombstone_edge::delivery::policy::CircuitPhase;
+use tombstone_edge::model::circuit::CircuitPhase;
+use tombstone_edge::model::delivery::{AttemptOutcome, DeadReason};
 
 /// The content type of [`Metrics::render`]: Prometheus' text format 0.0.4.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;

@@ -1,8 +1,9 @@
 //! The canonical request itself: checked strictly and passed through, ids trimmed.
 
-use super::{schema, Detection, EventSpec, Mapped, Proof, Retried, RetryContract, SourceSpec};
+use super::spec::{
+    schema, Detection, EventSpec, Mapped, Proof, Retried, RetryContract, SourceSpec,
+};
 use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
-use crate::context::Context;
 use crate::error::{FieldError, Problem, ProblemKind};
 use crate::ids::EntityId;
 use crate::json::{Field, Payload};
@@ -53,7 +54,7 @@ pub(crate) fn entries(payload: &dyn Payload) -> usize {
 }
 
 /// Runs after the schema passed: trims and checks every id, and requires at least one entry.
-fn map(payload: &dyn Payload, _ctx: &Context) -> Result<Mapped, Problem> {
+fn map(payload: &dyn Payload, _context_clinic: Option<&EntityId>) -> Result<Mapped, Problem> {
     let mut errors = Vec::new();
     let mut id = |pointer: String| -> Option<EntityId> {
         let s = payload.str_at(&pointer)?;

@@ -5,13 +5,12 @@
 //! `"type": "InvoiceDelete"` and `locationId`. Both shapes are accepted. The clinic is the
 //! location: `locationId`, else `altId` when `altType` is `location`, else the delivery context.
 
-use super::{
-    clinic_id, first_id, not_a_deletion, required_id, schema, Detection, EventSpec, Mapped, Proof,
-    Retried, RetryContract, SourceSpec,
+use super::fields::{not_a_deletion, one_invoice, required_id};
+use super::spec::{
+    schema, Detection, EventSpec, Mapped, Proof, Retried, RetryContract, SourceSpec,
 };
-use crate::canonical::{DeletionRequest, InvoiceDeletion};
-use crate::context::Context;
 use crate::error::Problem;
+use crate::ids::EntityId;
 use crate::json::{Field, Payload};
 
 #[jsonschema::validator(path = "../../schemas/highlevel.schema.json")]
@@ -64,8 +63,7 @@ fn detect(payload: &dyn Payload) -> Detection {
     }
 }
 
-fn map(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
-    let mut warnings = Vec::new();
+fn map(payload: &dyn Payload, context_clinic: Option<&EntityId>) -> Result<Mapped, Problem> {
     let invoice_id = required_id(payload, "/_id")?;
     let alt_is_location = payload.str_at("/altType") == Some("location");
     let clinic_pointers: &[&str] = if alt_is_location {
@@ -73,18 +71,11 @@ fn map(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     } else {
         &["/locationId"]
     };
-    let clinic_id = clinic_id(payload, clinic_pointers, ctx, &mut warnings)?;
-    let client_id = first_id(payload, &["/contactDetails/id"], &mut warnings)?;
-    Ok(Mapped {
-        request: DeletionRequest {
-            invoices: vec![InvoiceDeletion {
-                invoice_id: invoice_id.clone(),
-                clinic_id,
-                client_id,
-            }],
-            invoice_lines: Vec::new(),
-        },
-        event_id: Some(invoice_id),
-        warnings,
-    })
+    one_invoice(
+        payload,
+        invoice_id,
+        clinic_pointers,
+        &["/contactDetails/id"],
+        context_clinic,
+    )
 }

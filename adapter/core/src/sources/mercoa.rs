@@ -5,13 +5,12 @@
 //! `payerId`/`vendorId`, else the nested `payer.id`/`vendor.id`, else the delivery context. The
 //! client is the other party, when it has an id.
 
-use super::{
-    clinic_id, detect_by_event_field, first_id, required_id, schema, Detection, EventSpec, Mapped,
-    Proof, Retried, RetryContract, SourceSpec,
+use super::fields::{detect_by_event_field, one_invoice, required_id};
+use super::spec::{
+    schema, Detection, EventSpec, Mapped, Proof, Retried, RetryContract, SourceSpec,
 };
-use crate::canonical::{DeletionRequest, InvoiceDeletion};
-use crate::context::Context;
 use crate::error::Problem;
+use crate::ids::EntityId;
 use crate::json::{Field, Payload};
 
 #[jsonschema::validator(path = "../../schemas/mercoa.schema.json")]
@@ -52,8 +51,7 @@ fn detect(payload: &dyn Payload) -> Detection {
     detect_by_event_field(payload, "/eventType", SOURCE.events)
 }
 
-fn map(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
-    let mut warnings = Vec::new();
+fn map(payload: &dyn Payload, context_clinic: Option<&EntityId>) -> Result<Mapped, Problem> {
     let invoice_id = required_id(payload, "/invoice/id")?;
     let is_customer = |pointer: &str| payload.at(pointer) == Some(Field::Bool(true));
     let clinic_is_vendor =
@@ -69,18 +67,5 @@ fn map(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
             ["/invoice/vendorId", "/invoice/vendor/id"],
         )
     };
-    let clinic_id = clinic_id(payload, &clinic, ctx, &mut warnings)?;
-    let client_id = first_id(payload, &client, &mut warnings)?;
-    Ok(Mapped {
-        request: DeletionRequest {
-            invoices: vec![InvoiceDeletion {
-                invoice_id: invoice_id.clone(),
-                clinic_id,
-                client_id,
-            }],
-            invoice_lines: Vec::new(),
-        },
-        event_id: Some(invoice_id),
-        warnings,
-    })
+    one_invoice(payload, invoice_id, &clinic, &client, context_clinic)
 }

@@ -10,17 +10,16 @@
 //! Ids that should agree but do not are warnings (`id-mismatch`), not errors: WillSuite's own
 //! examples disagree on ids.
 
-use super::{
-    clinic_id, detect_by_event_field, required_id, schema, Detection, EventSpec, Mapped, Proof,
-    Retried, RetryContract, SourceSpec,
+use super::fields::{clinic_id, detect_by_event_field, required_id};
+use super::spec::{
+    schema, Detection, EventSpec, Mapped, Proof, Retried, RetryContract, SourceSpec,
 };
 use crate::canonical::{DeletionRequest, InvoiceDeletion, InvoiceLineDeletion};
-use crate::context::Context;
-use crate::conversion::Warning;
 use crate::error::{Problem, ProblemKind};
 use crate::ids::EntityId;
 use crate::json::{Field, Payload};
 use crate::limits::MAX_ENTRIES;
+use crate::warning::Warning;
 
 #[jsonschema::validator(path = "../../schemas/willsuite.schema.json")]
 struct ItemSchema;
@@ -77,11 +76,11 @@ fn comparable_id<'p>(payload: &'p dyn Payload, pointer: &str) -> Option<&'p str>
         .and_then(|s| EntityId::trimmed(s).ok())
 }
 
-fn map_item(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
+fn map_item(payload: &dyn Payload, context_clinic: Option<&EntityId>) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_line_id = required_id(payload, "/invoice_item_data/id")?;
     let invoice_id = required_id(payload, "/invoice_item_data/case_invoice_id")?;
-    let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
+    let clinic_id = clinic_id(payload, &[], context_clinic, &mut warnings)?;
     if comparable_id(payload, "/invoice_data/id").is_some_and(|id| id != invoice_id.as_str()) {
         warnings.push(Warning::new(
             "/invoice_data/id",
@@ -103,7 +102,10 @@ fn map_item(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
     })
 }
 
-fn map_invoice(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> {
+fn map_invoice(
+    payload: &dyn Payload,
+    context_clinic: Option<&EntityId>,
+) -> Result<Mapped, Problem> {
     let mut warnings = Vec::new();
     let invoice_id = required_id(payload, "/invoice_data/id")?;
     let items = match payload.at("/invoice_items_data") {
@@ -123,7 +125,7 @@ fn map_invoice(payload: &dyn Payload, ctx: &Context) -> Result<Mapped, Problem> 
             format!("an invoice and its items must be at most {MAX_ENTRIES} entries"),
         ));
     }
-    let clinic_id = clinic_id(payload, &[], ctx, &mut warnings)?;
+    let clinic_id = clinic_id(payload, &[], context_clinic, &mut warnings)?;
     for i in 0..items {
         let pointer = format!("/invoice_items_data/{i}/case_invoice_id");
         if comparable_id(payload, &pointer).is_none_or(|id| id != invoice_id.as_str()) {

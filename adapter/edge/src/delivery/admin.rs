@@ -11,13 +11,14 @@
 use tombstone_core::{FieldError, Problem, ProblemKind, TaskId};
 
 use super::dispatch::{self, Limits, Report};
-use super::model::{DeliveryState, IndexEntry};
 use super::outbox;
 use crate::config::Config;
+use crate::ctx::Ctx;
 use crate::http::{Request, Response};
+use crate::model::delivery::{DeliveryState, IndexEntry};
+use crate::model::event::Event;
 use crate::store::keys::{DeliveryKey, IndexKey, LastSeq};
 use crate::store::StoreError;
-use crate::{not_found, unavailable, Ctx};
 
 /// Most deliveries one listing page holds, and the default.
 const MAX_PAGE: u64 = 200;
@@ -75,7 +76,7 @@ pub(crate) fn list(ctx: &Ctx<'_>, req: &Request<'_>) -> Response {
                 &serde_json::json!({"deliveries": deliveries, "next": next}),
             )
         }
-        Err(e) => unavailable(&e),
+        Err(e) => Response::unavailable(&e),
     }
 }
 
@@ -109,15 +110,18 @@ fn page(
 }
 
 fn parse_task(id: &str) -> Result<TaskId, Response> {
-    TaskId::parse(id).ok_or_else(|| not_found("A task id is 64 lowercase hex characters."))
+    TaskId::parse(id)
+        .ok_or_else(|| Response::not_found("A task id is 64 lowercase hex characters."))
 }
 
-fn load(ctx: &Ctx<'_>, id: &str) -> Result<super::model::Delivery, Response> {
+fn load(ctx: &Ctx<'_>, id: &str) -> Result<crate::model::delivery::Delivery, Response> {
     let task = parse_task(id)?;
     match outbox::load(ctx.store, &task) {
         Ok(Some(delivery)) => Ok(delivery),
-        Ok(None) => Err(not_found("There is no delivery for this task id.")),
-        Err(e) => Err(unavailable(&e)),
+        Ok(None) => Err(Response::not_found(
+            "There is no delivery for this task id.",
+        )),
+        Err(e) => Err(Response::unavailable(&e)),
     }
 }
 
@@ -152,7 +156,7 @@ pub(crate) fn delete(ctx: &Ctx<'_>, id: &str) -> Response {
     }
     match ctx.store.remove(&DeliveryKey(&delivery.task_id)) {
         Ok(()) => Response::empty(204),
-        Err(e) => unavailable(&e),
+        Err(e) => Response::unavailable(&e),
     }
 }
 
@@ -190,13 +194,13 @@ pub(crate) fn replay(ctx: &Ctx<'_>, config: &Config, id: &str) -> Response {
     delivery.replays += 1;
     match outbox::insert(ctx.store, &mut delivery, now) {
         Ok(()) => {
-            ctx.note(crate::Event::DeliveryQueued {
+            ctx.note(Event::DeliveryQueued {
                 task_id: delivery.task_id.to_string(),
                 next_attempt_at: now,
             });
             Response::json(202, &delivery.view())
         }
-        Err(e) => unavailable(&e),
+        Err(e) => Response::unavailable(&e),
     }
 }
 
@@ -214,6 +218,6 @@ pub(crate) fn dispatch_now(ctx: &Ctx<'_>, config: &Config) -> Response {
     };
     match dispatch::dispatch(ctx, config, upstream, Limits::ON_DEMAND) {
         Ok(report) => Response::json(200, &report),
-        Err(e) => unavailable(&e),
+        Err(e) => Response::unavailable(&e),
     }
 }

@@ -14,18 +14,19 @@ use std::collections::BTreeSet;
 use tombstone_core::idempotency::claim_minute;
 use tombstone_core::Timestamp;
 
-use super::model::{DeliveryState, Head};
 use super::outbox::{self, Slot};
-use super::policy::{self, Admission, CircuitPhase, CircuitState, Next};
+use super::policy::{self, Next};
 use super::{apply, attempt_of, key_expires_at, note_attempt, note_upstream};
 use crate::config::{Config, UpstreamConfig};
-use crate::events::Event;
+use crate::ctx::Ctx;
+use crate::model::circuit::{Admission, CircuitPhase, CircuitState};
+use crate::model::delivery::{DeliveryState, Head};
+use crate::model::event::Event;
 use crate::relay::{self, Judgement};
 use crate::store::keys::{
     CircuitKey, CursorKey, DrainKey, HeadKey, IndexKey, LastSeq, LeaseKey, NextDueKey, ProbeKey,
 };
 use crate::store::StoreError;
-use crate::Ctx;
 
 /// How long a dispatch stays idle when nothing is queued: a delivery whose hint was lost
 /// (two instances lowering it at once) waits at most this long past its time.
@@ -253,7 +254,7 @@ impl<'c, 'a> Scan<'c, 'a> {
     fn visit(
         &mut self,
         n: u64,
-        delivery: super::model::Delivery,
+        delivery: crate::model::delivery::Delivery,
     ) -> Result<Result<bool, Stop>, StoreError> {
         let now = self.ctx.clock.now();
         let due = delivery.next_attempt_at.is_none_or(|at| at <= now);
@@ -287,7 +288,7 @@ impl<'c, 'a> Scan<'c, 'a> {
     }
 
     /// Counts a delivery that stays queued.
-    fn saw_queued(&mut self, delivery: &super::model::Delivery) {
+    fn saw_queued(&mut self, delivery: &crate::model::delivery::Delivery) {
         self.report.queued += 1;
         let received = delivery.answer.received_at;
         if self.report.oldest_received_at.is_none_or(|o| received < o) {
@@ -301,7 +302,11 @@ impl<'c, 'a> Scan<'c, 'a> {
     }
 
     /// Attempts a due delivery under its lease; whether it is done (delivered or dead).
-    fn attempt(&mut self, n: u64, seen: super::model::Delivery) -> Result<bool, StoreError> {
+    fn attempt(
+        &mut self,
+        n: u64,
+        seen: crate::model::delivery::Delivery,
+    ) -> Result<bool, StoreError> {
         let ctx = self.ctx;
         let store = ctx.store;
         let now = ctx.clock.now();
@@ -366,10 +371,10 @@ impl<'c, 'a> Scan<'c, 'a> {
                 self.report.delivered += 1;
             }
             Judgement::Verdict(_) => {
-                delivery.give_up(finished, super::model::DeadReason::Verdict);
+                delivery.give_up(finished, crate::model::delivery::DeadReason::Verdict);
             }
             Judgement::Gone(_) => {
-                delivery.give_up(finished, super::model::DeadReason::Gone);
+                delivery.give_up(finished, crate::model::delivery::DeadReason::Gone);
             }
             Judgement::Transient {
                 retry_after_seconds,

@@ -1,27 +1,26 @@
 //! Relay mode's durable delivery: every accepted deletion reaches the canonical deletion API
 //! without a human and without the sender's retries.
 //!
-//! - **While the sender waits**, one attempt within `upstream_timeout_ms` ([`deliver`]). A
+//! - **While the sender waits**, one attempt within `upstream_timeout_ms` (`deliver`). A
 //!   confirmation or a verdict is answered as it is. Anything else — a 5xx, a timeout, a refused
 //!   connection, a 429, a 3xx, a 2xx that is not a canonical response — queues the delivery in
-//!   the key-value store ([`outbox`]) and answers the source's success status with `"status":
+//!   the key-value store (`outbox`) and answers the source's success status with `"status":
 //!   "queued"`. A sender's retry while it is queued gets the same answer and writes nothing.
 //!   Only when nothing durable can be written does the sender get its source's "not now"
 //!   status (`tombstone_core::sources::RetryContract`).
-//! - **While the upstream is known to be down** (the circuit: [`policy::CircuitState`]), a
+//! - **While the upstream is known to be down** (the circuit: [`crate::model::circuit::CircuitState`]), a
 //!   delivery is queued without an attempt, so an outage costs no sender a timeout.
-//! - **The dispatcher** ([`dispatch`]) attempts queued deliveries on the retry schedule
+//! - **The dispatcher** (`dispatch`) attempts queued deliveries on the retry schedule
 //!   (`retry_schedule_seconds`, jittered, at least the upstream's `Retry-After`), one
 //!   dispatcher per attempt (a lease on the claims' atomic increment). A confirmation delivers;
 //!   410, a verdict, an exhausted schedule or a key the upstream would no longer honour make a
 //!   dead letter, kept `dead_letter_retention_seconds`. `tombstone serve` runs it every second;
 //!   on Spin the component runs it after answering a request ([`crate::after_response`]); a cron
 //!   may call `POST /api/v1/deliveries/dispatch`.
-//! - **An operator** reads, lists, replays and forgets deliveries ([`admin`]).
+//! - **An operator** reads, lists, replays and forgets deliveries (`admin`).
 
 pub(crate) mod admin;
 pub(crate) mod dispatch;
-pub mod model;
 pub(crate) mod outbox;
 pub mod policy;
 
@@ -29,15 +28,16 @@ use tombstone_core::canonical::DeletionStatus;
 use tombstone_core::idempotency::{decide, Decision, Fingerprint, IdempotencyRecord};
 use tombstone_core::{Conversion, Timestamp};
 
-use self::model::{Attempt, DeadReason, Delivery, DeliveryState};
-use self::policy::{Admission, CircuitConfig, CircuitState, Next};
+use self::policy::Next;
 use crate::config::{Config, UpstreamConfig};
-use crate::events::Event;
+use crate::ctx::Ctx;
 use crate::http::Response;
+use crate::model::circuit::{Admission, CircuitConfig, CircuitState};
+use crate::model::delivery::{Attempt, DeadReason, Delivery, DeliveryState};
+use crate::model::event::Event;
 use crate::relay::{self, Judgement};
 use crate::store::keys::{CircuitKey, ProbeKey};
 use crate::store::StoreError;
-use crate::Ctx;
 
 /// Delivers a conversion in relay mode; answers with `status` (the route's success status).
 /// `Err` when the delivery could neither be confirmed nor queued: nothing holds it but the

@@ -9,7 +9,7 @@
 
 use tombstone_core::{TaskId, Timestamp};
 
-use super::model::{Delivery, IndexEntry};
+use crate::model::delivery::{Delivery, IndexEntry};
 use crate::store::keys::{DeliveryKey, IndexKey, LastSeq, NextDueKey, Store};
 use crate::store::StoreError;
 
@@ -90,7 +90,7 @@ pub fn slot(
     };
     let slot = match record {
         Some(d) if d.seq == n => match d.state {
-            super::model::DeliveryState::Queued => Slot::Queued(Box::new(d)),
+            crate::model::delivery::DeliveryState::Queued => Slot::Queued(Box::new(d)),
             _ => Slot::Done,
         },
         Some(d) if d.seq > n => Slot::Done,

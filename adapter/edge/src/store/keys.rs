@@ -29,9 +29,9 @@ use serde::Serialize;
 use tombstone_core::TaskId;
 
 use super::{decode_counter, KeyValue, StoreError};
-use crate::delivery::model::{Delivery, Head, IndexEntry};
-use crate::delivery::policy::CircuitState;
-use crate::schedule::StoredTask;
+use crate::model::circuit::CircuitState;
+use crate::model::delivery::{Delivery, Head, IndexEntry};
+use crate::model::task::StoredTask;
 use tombstone_core::Timestamp;
 
 /// A key whose value is JSON of one type.
@@ -414,7 +414,7 @@ impl<'a> Store<'a> {
         self.kv.keys_page(cursor)
     }
 
-    /// Removes a key found by [`Store::keys`].
+    /// Removes a key found by `Store::keys`.
     pub fn remove_key(&self, key: &str) -> Result<(), StoreError> {
         self.kv.delete(key)
     }

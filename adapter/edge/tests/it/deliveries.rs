@@ -346,7 +346,7 @@ fn the_circuit_queues_without_an_attempt_once_open_and_probes_once_when_half_ope
     assert!(probe.events.iter().any(|e| matches!(
         e,
         Event::CircuitChanged {
-            phase: tombstone_edge::delivery::policy::CircuitPhase::Closed,
+            phase: tombstone_edge::model::circuit::CircuitPhase::Closed,
             ..
         }
     )));

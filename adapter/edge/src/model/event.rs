@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use tombstone_core::Timestamp;
 
-use crate::delivery::model::{AttemptOutcome, DeadReason, DeliveryState};
-use crate::delivery::policy::CircuitPhase;
+use crate::model::circuit::CircuitPhase;
+use crate::model::delivery::{AttemptOutcome, DeadReason, DeliveryState};
 
 /// Prefix of an event's line on stderr: `tombstone-event {"event":"…",…}`.
 pub const EVENT_LINE_PREFIX: &str = "tombstone-event ";
