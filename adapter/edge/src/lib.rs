@@ -4,20 +4,9 @@
 //!
 //! The Spin component (`adapter/spin`) is a thin shell that copies the HTTP request in, opens
 //! Spin's default key-value store, sends outbound HTTP and reads Spin variables; tests run the
-//! same code over a [`MemoryStore`] and an upstream of their own. Routes ([`routes::ROUTES`]):
-//!
-//! | route | what |
-//! |---|---|
-//! | `POST /api/v1/invoice-deletions` | the canonical contract (202) |
-//! | `POST /api/v1/webhooks/{source}/{organization_id}[?clinic_id=]` | a provider webhook, converted then delivered (Mercoa 200, WillSuite 202, HighLevel 200) |
-//! | `POST /api/v1/convert[?organization_id=&clinic_id=&idempotency_key=&source=&received_at=&delay_seconds=]` | dry run: the conversion, nothing stored or sent |
-//! | `GET /api/v1/tasks/{task_id}` | a stored task (admin; store mode) |
-//! | `GET /api/v1/deliveries[?state=]`, `GET`/`DELETE /api/v1/deliveries/{task_id}`, `POST /api/v1/deliveries/{task_id}/replay`, `POST /api/v1/deliveries/dispatch` | relay mode's deliveries: queued, delivered, dead letters (admin) |
-//! | `POST /api/v1/maintenance/expire` | removes claims left by dead instances, finished deliveries past their retention and tasks past `task_retention_seconds` (admin) |
-//! | `GET /healthz` | liveness: the component answers (no store, no variable) |
-//! | `GET /readyz` | readiness: the variables are usable and the store answers |
-//! | `GET /schemas/{name}.json` | the JSON Schemas |
-//! | `GET /openapi.json` | the OpenAPI 3.1 document of all of this ([`openapi`]) |
+//! same code over a [`MemoryStore`] and an upstream of their own. The routes, their operations
+//! and who may call them are one table, [`routes::ROUTES`], which the router below reads and
+//! [`openapi`] renders (`docs/api.md` explains each).
 //!
 //! Two modes: **store mode** (`upstream_url` unset) schedules each deletion exactly once in the
 //! key-value store ([`schedule`]); **relay mode** sends it to the canonical deletion API and lets
@@ -62,11 +51,11 @@ pub fn handle(req: &Request<'_>, env: Env<'_>, config: &Result<Config, ConfigErr
     let mut response = match Route::parse(req.path) {
         None => Response::not_found("There is no route at this path."),
         Some(route) => {
-            let methods = route.methods();
+            let methods: Vec<&str> = route.spec().methods().collect();
             if methods.iter().any(|m| req.method.eq_ignore_ascii_case(m)) {
                 dispatch(&ctx, req, route, config, now)
             } else {
-                method_not_allowed(methods)
+                method_not_allowed(&methods)
             }
         }
     };
@@ -120,6 +109,8 @@ pub fn summarize(path: &str, response: &mut Response) {
     });
 }
 
+/// Runs the route's handler. The admin routes ([`routes::Access::Admin`] in the table) run only
+/// for a caller with an admin key.
 fn dispatch(
     ctx: &Ctx<'_>,
     req: &Request<'_>,
@@ -127,6 +118,10 @@ fn dispatch(
     config: &Result<Config, ConfigError>,
     now: Timestamp,
 ) -> Response {
+    let as_admin = |handler: &dyn Fn(&Config) -> Response| match admin(req, config) {
+        Ok(checked) => handler(checked),
+        Err(refused) => refused,
+    };
     match route {
         Route::Canonical | Route::Webhook { .. } => ingest::ingest(ctx, req, &route, config, now),
         Route::Convert => convert(req, config, now),
@@ -143,23 +138,19 @@ fn dispatch(
             };
             Response::json(200, &openapi::document_for(checks))
         }
-        admin_route => match admin(req, config) {
-            Err(refused) => refused,
-            Ok(checked) => match admin_route {
-                Route::Task { id } => task(ctx, id),
-                Route::Deliveries => delivery::admin::list(ctx, req),
-                Route::Delivery { id } if req.method.eq_ignore_ascii_case("DELETE") => {
-                    delivery::admin::delete(ctx, id)
-                }
-                Route::Delivery { id } => delivery::admin::get(ctx, id),
-                Route::ReplayDelivery { id } => delivery::admin::replay(ctx, checked, id),
-                Route::Dispatch => delivery::admin::dispatch_now(ctx, checked),
-                Route::Expire => {
-                    maintenance::expire(ctx, checked, now, req.query_param("cursor").as_deref())
-                }
-                _ => unreachable!("every other route is handled above"),
-            },
-        },
+        Route::Task { id } => as_admin(&|_| task(ctx, id)),
+        Route::Deliveries => as_admin(&|_| delivery::admin::list(ctx, req)),
+        Route::Delivery { id } if req.method.eq_ignore_ascii_case("DELETE") => {
+            as_admin(&|_| delivery::admin::delete(ctx, id))
+        }
+        Route::Delivery { id } => as_admin(&|_| delivery::admin::get(ctx, id)),
+        Route::ReplayDelivery { id } => {
+            as_admin(&|checked| delivery::admin::replay(ctx, checked, id))
+        }
+        Route::Dispatch => as_admin(&|checked| delivery::admin::dispatch_now(ctx, checked)),
+        Route::Expire => as_admin(&|checked| {
+            maintenance::expire(ctx, checked, now, req.query_param("cursor").as_deref())
+        }),
     }
 }
 

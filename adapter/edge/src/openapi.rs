@@ -1,5 +1,6 @@
-//! The service's OpenAPI 3.1 document, generated from what the code serves: the routes
-//! ([`crate::routes::ROUTES`]), the sources and their schemas, success statuses and proofs
+//! The service's OpenAPI 3.1 document, generated from what the code serves: the route table
+//! ([`crate::routes::ROUTES`]: every operation, its parameters, body, answers and access), the
+//! sources and their schemas, success statuses and proofs
 //! ([`tombstone_core::Source::ALL`]), the problem kinds ([`ProblemKind::ALL`]) and the limits.
 //! `GET /openapi.json` serves it, `tombstone openapi` prints it, and `openapi.json` in the
 //! repository is a copy a test keeps equal to it.
@@ -11,7 +12,9 @@ use tombstone_core::{ProblemKind, Source};
 
 use crate::config::Config;
 use crate::model::delivery::{AttemptOutcome, DeadReason, DeliveryState};
-use crate::routes::Route;
+use crate::routes::{
+    Access, Answer, Body, Operation, Param, ParamSchema, Place, Responses, ROUTES,
+};
 
 /// Which proofs a document says its routes require. The committed `openapi.json` and
 /// `tombstone openapi` describe a deployment with every check on ([`Checks::All`]); the running
@@ -182,26 +185,6 @@ fn any_source_body() -> Value {
     })
 }
 
-fn task_id_parameter() -> Value {
-    path_parameter(
-        "task_id",
-        json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
-        "Lowercase hex SHA-256 of organization, 0x00 and key.",
-    )
-}
-
-fn path_parameter(name: &str, schema: Value, description: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description})
-}
-
-fn header(name: &str, required: bool, schema: Value, description: &str) -> Value {
-    json!({"name": name, "in": "header", "required": required, "schema": schema, "description": description})
-}
-
-fn query(name: &str, required: bool, schema: Value, description: &str) -> Value {
-    json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description})
-}
-
 fn organization_schema() -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]{1,128}$"})
 }
@@ -211,6 +194,15 @@ fn key_schema() -> Value {
     // RFC 8941 sf-string whose content is such a key (`\"` and `\\` escaped).
     json!({"type": "string", "minLength": 1, "maxLength": 74,
            "pattern": r#"^([!#-~][!-~]{0,35}|"([!#-\[\]-~]|\\["\\]){1,36}")$"#})
+}
+
+/// A parameter object.
+fn parameter(name: &str, place: &str, required: bool, schema: Value, description: &str) -> Value {
+    json!({"name": name, "in": place, "required": required, "schema": schema, "description": description})
+}
+
+fn header(name: &str, required: bool, schema: Value, description: &str) -> Value {
+    parameter(name, "header", required, schema, description)
 }
 
 fn standard_webhooks_headers() -> Vec<Value> {
@@ -237,97 +229,250 @@ fn standard_webhooks_headers() -> Vec<Value> {
     standard.chain(svix).collect()
 }
 
-/// The webhook route of `source` (`auto` when `None`).
-fn webhook_operation(source: Option<Source>, checks: Checks<'_>) -> Value {
-    let (name, display, body, statuses, security) = match source {
-        Some(s) => (
-            s.name().to_owned(),
-            s.display_name().to_owned(),
-            source_body(s),
-            vec![s.success_status()],
-            checks.source(s),
-        ),
-        None => {
-            let mut statuses: Vec<u16> = Source::ALL.iter().map(|s| s.success_status()).collect();
+/// A parameter's schema.
+fn parameter_schema(schema: ParamSchema) -> Value {
+    match schema {
+        ParamSchema::Organization => organization_schema(),
+        ParamSchema::IdempotencyKey => key_schema(),
+        ParamSchema::TaskId => json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+        ParamSchema::ClinicId => {
+            json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"})
+        }
+        ParamSchema::SourceOrAuto => {
+            let names: Vec<&str> = std::iter::once("auto")
+                .chain(Source::ALL.iter().map(|s| s.name()))
+                .collect();
+            json!({"type": "string", "enum": names})
+        }
+        ParamSchema::DateTime => json!({"type": "string", "format": "date-time"}),
+        ParamSchema::DelaySeconds => {
+            json!({"type": "integer", "minimum": 0, "maximum": MAX_DELAY_SECONDS})
+        }
+        ParamSchema::DeliveryState => {
+            let states: Vec<&str> = [
+                DeliveryState::Queued,
+                DeliveryState::Delivered,
+                DeliveryState::Dead,
+            ]
+            .iter()
+            .map(|s| s.name())
+            .collect();
+            json!({"type": "string", "enum": states})
+        }
+        ParamSchema::PageLimit => {
+            json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50})
+        }
+        ParamSchema::Before => json!({"type": "integer", "minimum": 1}),
+        ParamSchema::Text => json!({"type": "string"}),
+        ParamSchema::SchemaName => {
+            json!({"type": "string", "enum": tombstone_core::schemas::names()})
+        }
+    }
+}
+
+/// An operation's parameter objects.
+fn parameters(params: &[Param]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for param in params {
+        match *param {
+            Param::One {
+                name,
+                place,
+                required,
+                schema,
+                description,
+            } => {
+                let place = match place {
+                    Place::Path => "path",
+                    Place::Query => "query",
+                    Place::Header => "header",
+                };
+                out.push(parameter(
+                    name,
+                    place,
+                    required,
+                    parameter_schema(schema),
+                    description,
+                ));
+            }
+            Param::SignatureHeaders => out.extend(standard_webhooks_headers()),
+        }
+    }
+    out
+}
+
+/// An answer's response object.
+fn answer(answer: Answer) -> Value {
+    let status_object = |status: &str| json!({"type": "object", "required": ["status"], "properties": {"status": {"const": status}}});
+    match answer {
+        Answer::Json {
+            description,
+            schema,
+        } => {
+            json!({"description": description, "content": json_content(reference("schemas", schema))})
+        }
+        Answer::Status {
+            description,
+            status,
+        } => json!({"description": description, "content": json_content(status_object(status))}),
+        Answer::Empty(description) => json!({"description": description}),
+        Answer::Problem(name) => reference("responses", name),
+        Answer::ProblemAs(description) => problem(description),
+        Answer::JsonSchema => json!({
+            "description": "The schema (draft 2020-12).",
+            "content": {"application/schema+json": {"schema": {"type": "object"}}},
+        }),
+        Answer::Document => {
+            json!({"description": "OpenAPI 3.1.", "content": json_content(json!({"type": "object"}))})
+        }
+    }
+}
+
+/// The sources an operation takes deliveries of: the canonical source for a canonical body,
+/// else the route's own (`Some`), or every one (`auto`).
+fn sources_of(op: &Operation, source: Option<Source>) -> Vec<Source> {
+    match (op.body, source) {
+        (Body::Canonical, _) => vec![Source::CANONICAL],
+        (_, Some(source)) => vec![source],
+        (_, None) => Source::ALL.to_vec(),
+    }
+}
+
+/// What an operation answers; an ingestion operation's statuses are its `sources`'.
+fn responses(responses: &Responses, sources: &[Source]) -> Value {
+    match responses {
+        Responses::Fixed(answers) => {
+            let mut out = Map::new();
+            for (status, a) in answers.iter() {
+                out.insert(status.to_string(), answer(*a));
+            }
+            Value::Object(out)
+        }
+        Responses::Ingestion { accepted: text } => {
+            let mut statuses: Vec<u16> = sources.iter().map(|s| s.success_status()).collect();
             statuses.sort_unstable();
             statuses.dedup();
-            // The detected source's proofs: any source's; none when any source is open.
-            let per_source: Vec<Value> = Source::ALL.iter().map(|s| checks.source(*s)).collect();
-            let mut unique: Vec<Value> = Vec::new();
-            if per_source
-                .iter()
-                .all(|p| p.as_array().is_some_and(|a| !a.is_empty()))
-            {
-                for proof in per_source
-                    .iter()
-                    .flat_map(|p| p.as_array().cloned().unwrap_or_default())
-                {
-                    if !unique.contains(&proof) {
-                        unique.push(proof);
-                    }
-                }
+            let mut out =
+                ingestion_responses(statuses[0], accepted(text), &transient_statuses(sources));
+            for status in &statuses[1..] {
+                out[status.to_string()] =
+                    accepted("Scheduled, or a duplicate (the detected source's success status).");
             }
-            (
-                "auto".to_owned(),
-                "any source".to_owned(),
-                any_source_body(),
-                statuses,
-                Value::Array(unique),
-            )
+            out
         }
-    };
-    let events: Vec<String> = match source {
-        Some(s) => s.events().iter().map(|e| format!("`{}`", e.name)).collect(),
-        None => vec!["any source's deletion event, detected".into()],
-    };
-    let sources: Vec<Source> = match source {
-        Some(s) => vec![s],
-        None => Source::ALL.to_vec(),
-    };
-    let mut responses = ingestion_responses(
-        statuses[0],
-        accepted("Scheduled, a duplicate of the first delivery, or queued (relay mode): the provider's documented success status."),
-        &transient_statuses(&sources),
-    );
-    for status in &statuses[1..] {
-        responses[status.to_string()] =
-            accepted("Scheduled, or a duplicate (the detected source's success status).");
     }
-    let mut parameters = vec![
-        path_parameter(
-            "organization_id",
-            organization_schema(),
-            "The organization (tenant) the deletion belongs to: X-Organization-Id of the canonical request.",
-        ),
-        query(
-            "clinic_id",
-            false,
-            json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"}),
-            "The clinic to use when the payload names none.",
-        ),
-        header(
-            "Idempotency-Key",
-            false,
-            key_schema(),
-            "The delivery's own key; derived from the payload (UUIDv5) when absent.",
-        ),
-    ];
-    parameters.extend(standard_webhooks_headers());
-    json!({
-        "post": {
-            "operationId": format!("webhook_{}", name.replace('-', "_")),
-            "summary": format!("A {display} invoice-deletion webhook"),
-            "description": format!(
-                "Validates {} against its JSON Schema, converts it into the canonical request and delivers it (store mode: scheduled once in the key-value store; relay mode: sent to the canonical deletion API, or queued and delivered in the background when it cannot take it now). A delivery that cannot be taken right now is answered in the status the provider retries, with Retry-After.",
-                events.join(" or ")
-            ),
-            "tags": ["webhooks"],
-            "security": security,
-            "parameters": parameters,
-            "requestBody": {"required": true, "content": json_content(body)},
-            "responses": responses,
+}
+
+/// The proofs the route of `source` (`None`: `auto`) asks of its sender: any source's, and none
+/// when any source is open.
+fn source_security(checks: Checks<'_>, source: Option<Source>) -> Value {
+    if let Some(source) = source {
+        return checks.source(source);
+    }
+    let per_source: Vec<Value> = Source::ALL.iter().map(|s| checks.source(*s)).collect();
+    let mut unique: Vec<Value> = Vec::new();
+    if per_source
+        .iter()
+        .all(|p| p.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        for proof in per_source
+            .iter()
+            .flat_map(|p| p.as_array().cloned().unwrap_or_default())
+        {
+            if !unique.contains(&proof) {
+                unique.push(proof);
+            }
         }
-    })
+    }
+    Value::Array(unique)
+}
+
+/// The route's text with its placeholders filled: the source's name (`{source}`), its display
+/// name (`{display}`), its events (`{events}`) and the canonical body's limit.
+fn fill(text: &str, source: Option<Source>) -> String {
+    let (name, display, events) = match source {
+        Some(s) => {
+            let events: Vec<String> = s.events().iter().map(|e| format!("`{}`", e.name)).collect();
+            (s.name().to_owned(), s.display_name(), events.join(" or "))
+        }
+        None => (
+            "auto".to_owned(),
+            "any source",
+            "any source's deletion event, detected".to_owned(),
+        ),
+    };
+    text.replace("{source}", &name.replace('-', "_"))
+        .replace("{display}", display)
+        .replace("{events}", &events)
+        .replace(
+            "{max_canonical_body_bytes}",
+            &MAX_CANONICAL_BODY_BYTES.to_string(),
+        )
+}
+
+/// One operation's object, on the route of `source` (`None`: `auto`, or a route of no source).
+fn operation(op: &Operation, checks: Checks<'_>, source: Option<Source>) -> Value {
+    let security = match op.access {
+        Access::Public => json!([]),
+        Access::ApiKey => checks.api_key(),
+        Access::SourceProof => source_security(checks, source),
+        Access::Admin => Checks::admin(),
+    };
+    let mut object = json!({
+        "operationId": fill(op.id, source),
+        "summary": fill(op.summary, source),
+        "tags": [op.tag],
+        "security": security,
+        "responses": responses(&op.responses, &sources_of(op, source)),
+    });
+    if let Some(description) = op.description {
+        object["description"] = json!(fill(description, source));
+    }
+    if !op.parameters.is_empty() {
+        object["parameters"] = Value::Array(parameters(op.parameters));
+    }
+    let body = match op.body {
+        Body::None => None,
+        Body::Canonical => Some(reference("schemas", "canonical-request")),
+        Body::SourcePayload => Some(source.map_or_else(any_source_body, source_body)),
+        Body::AnySource => Some(any_source_body()),
+    };
+    if let Some(body) = body {
+        object["requestBody"] = json!({"required": true, "content": json_content(body)});
+    }
+    object
+}
+
+/// Every path of the table: a route with `{source}` is one path per provider and one for
+/// `auto`, each with its own body and success status.
+fn paths(checks: Checks<'_>) -> Map<String, Value> {
+    let mut paths = Map::new();
+    for spec in &ROUTES {
+        let sources: Vec<Option<Source>> = if spec.template.contains("{source}") {
+            Source::ALL
+                .iter()
+                .filter(|s| s.is_provider())
+                .map(|s| Some(*s))
+                .chain([None])
+                .collect()
+        } else {
+            vec![None]
+        };
+        for source in sources {
+            let path = spec
+                .template
+                .replace("{source}", source.map_or("auto", |s| s.name()));
+            let mut item = Map::new();
+            for op in spec.operations {
+                item.insert(
+                    op.method.to_ascii_lowercase(),
+                    operation(op, checks, source),
+                );
+            }
+            paths.insert(path, Value::Object(item));
+        }
+    }
+    paths
 }
 
 /// The document of a deployment with every check on.
@@ -337,268 +482,37 @@ pub fn document() -> Value {
 
 /// The document, with the security requirements `checks` turns on.
 pub fn document_for(checks: Checks<'_>) -> Value {
-    let mut paths = Map::new();
-    // Every route, matched by its variant: a route added without its document does not compile.
-    for route in Route::ALL {
-        let template = route.template();
-        match route {
-            Route::Canonical => {
-                paths.insert(template.into(), json!({
-                    "post": {
-                        "operationId": "invoice_deletions",
-                        "summary": "The canonical deletion request",
-                        "description": format!("Strict: unknown properties are an error; at most {MAX_CANONICAL_BODY_BYTES} bytes and 5,000 entries. Scheduled exactly once per organization and Idempotency-Key (relay mode: sent upstream)."),
-                        "tags": ["deletions"],
-                        "security": checks.api_key(),
-                        "parameters": [
-                            header("Idempotency-Key", true, key_schema(), "1-36 printable ASCII characters, bare or RFC 8941-quoted."),
-                            header("X-Organization-Id", true, organization_schema(), "1-128 printable ASCII characters, no spaces."),
-                        ],
-                        "requestBody": {"required": true, "content": json_content(reference("schemas", "canonical-request"))},
-                        "responses": ingestion_responses(202, accepted("Scheduled, a duplicate of the first delivery, or queued (relay mode: stored here and delivered in the background)."), &transient_statuses(&[Source::CANONICAL])),
-                    }
-                }));
-            }
-            Route::Webhook { .. } => {
-                // One concrete path per source: each has its own body and success status.
-                for &source in Source::ALL.iter().filter(|s| s.is_provider()) {
-                    paths.insert(
-                        format!("/api/v1/webhooks/{}/{{organization_id}}", source.name()),
-                        webhook_operation(Some(source), checks),
-                    );
-                }
-                paths.insert(
-                    "/api/v1/webhooks/auto/{organization_id}".into(),
-                    webhook_operation(None, checks),
-                );
-            }
-            Route::Convert => {
-                let names: Vec<&str> = std::iter::once("auto")
-                    .chain(Source::ALL.iter().map(|s| s.name()))
-                    .collect();
-                paths.insert(template.into(), json!({
-                    "post": {
-                        "operationId": "convert",
-                        "summary": "Dry run: what a payload becomes",
-                        "description": "The conversion (canonical request, headers, ids, warnings) or the problem; nothing is stored or sent. The delivery context comes from the query. (A request copied from a canonical delivery may carry `X-Organization-Id` and `Idempotency-Key` as headers instead of `organization_id` and `idempotency_key`.)",
-                        "tags": ["deletions"],
-                        "security": [],
-                        "parameters": [
-                            query("organization_id", true, organization_schema(), "X-Organization-Id of the canonical request."),
-                            query("clinic_id", false, json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"}), "The clinic to use when the payload names none."),
-                            query("idempotency_key", false, key_schema(), "The delivery's key; derived when absent."),
-                            query("source", false, json!({"type": "string", "enum": names}), "Detect (auto) or force a source."),
-                            query("received_at", false, json!({"type": "string", "format": "date-time"}), "When the delivery was received (default: now)."),
-                            query("delay_seconds", false, json!({"type": "integer", "minimum": 0, "maximum": MAX_DELAY_SECONDS}), "scheduled_for - received_at (default: the configured delay)."),
-                        ],
-                        "requestBody": {"required": true, "content": json_content(any_source_body())},
-                        "responses": {
-                            "200": {"description": "The conversion.", "content": json_content(reference("schemas", "Conversion"))},
-                            "400": reference("responses", "BadRequest"),
-                            "408": reference("responses", "RequestTimeout"),
-                            "413": reference("responses", "PayloadTooLarge"),
-                            "415": reference("responses", "UnsupportedMediaType"),
-                            "422": reference("responses", "Unprocessable"),
-                        },
-                    }
-                }));
-            }
-            Route::Task { .. } => {
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "task",
-                        "summary": "A scheduled task (store mode)",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "parameters": [path_parameter("task_id", json!({"type": "string", "pattern": "^[0-9a-f]{64}$"}), "Lowercase hex SHA-256 of organization, 0x00 and key.")],
-                        "responses": {
-                            "200": {"description": "The task: the conversion that was scheduled.", "content": json_content(reference("schemas", "Task"))},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "404": reference("responses", "NotFound"),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    }
-                }));
-            }
-            Route::Deliveries => {
-                let states: Vec<&str> = [
-                    DeliveryState::Queued,
-                    DeliveryState::Delivered,
-                    DeliveryState::Dead,
-                ]
-                .iter()
-                .map(|s| s.name())
-                .collect();
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "deliveries",
-                        "summary": "Relay mode's deliveries, newest first, without bodies",
-                        "description": "Counted down the queue's index (no key scan). A dead letter is a delivery in state `dead`.",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "parameters": [
-                            query("state", false, json!({"type": "string", "enum": states}), "Only deliveries in this state."),
-                            query("limit", false, json!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50}), "Deliveries per page."),
-                            query("before", false, json!({"type": "integer", "minimum": 1}), "Only deliveries queued before this number (the `next` link's cursor)."),
-                        ],
-                        "responses": {
-                            "200": {"description": "A page of deliveries.", "content": json_content(reference("schemas", "DeliveryPage"))},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "422": reference("responses", "Unprocessable"),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    }
-                }));
-            }
-            Route::Delivery { .. } => {
-                let id = task_id_parameter();
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "delivery",
-                        "summary": "One delivery: its state, every attempt, the next one, the upstream's response",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "parameters": [id],
-                        "responses": {
-                            "200": {"description": "The delivery.", "content": json_content(reference("schemas", "Delivery"))},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "404": reference("responses", "NotFound"),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    },
-                    "delete": {
-                        "operationId": "delete_delivery",
-                        "summary": "Forget a delivered or dead delivery",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "parameters": [id],
-                        "responses": {
-                            "204": {"description": "Forgotten."},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "404": reference("responses", "NotFound"),
-                            "409": problem("conflict: a queued delivery is still being delivered."),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    },
-                }));
-            }
-            Route::ReplayDelivery { .. } => {
-                paths.insert(template.into(), json!({
-                    "post": {
-                        "operationId": "replay_delivery",
-                        "summary": "Put a dead letter back in the queue, due now",
-                        "description": "The dispatcher attempts it on the retry schedule from the start. Refused (409) for a delivered one, and for one received longer ago than idempotency_retention_seconds: the upstream no longer honours its key, so a replay could schedule the deletion twice.",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "parameters": [task_id_parameter()],
-                        "responses": {
-                            "200": {"description": "It is queued already.", "content": json_content(reference("schemas", "Delivery"))},
-                            "202": {"description": "Queued again.", "content": json_content(reference("schemas", "Delivery"))},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "404": reference("responses", "NotFound"),
-                            "409": problem("conflict: delivered already, or its key is no longer honoured upstream."),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    }
-                }));
-            }
-            Route::Dispatch => {
-                paths.insert(template.into(), json!({
-                    "post": {
-                        "operationId": "dispatch",
-                        "summary": "Attempt the queued deliveries that are due, now (for a cron)",
-                        "description": "`tombstone serve` dispatches every second and Spin after each request; this route lets a scheduler drive it too (a Kubernetes CronJob on SpinKube).",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "responses": {
-                            "200": {"description": "What the dispatch did and saw.", "content": json_content(reference("schemas", "DispatchReport"))},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    }
-                }));
-            }
-            Route::Expire => {
-                paths.insert(template.into(), json!({
-                    "post": {
-                        "operationId": "expire",
-                        "summary": "One page of maintenance: claims whose minutes have passed, finished deliveries past their retention, tasks past task_retention_seconds",
-                        "description": "The store's keys are swept a page at a time: call again with the answer's `next` as `cursor` until it is null.",
-                        "tags": ["admin"],
-                        "security": Checks::admin(),
-                        "parameters": [query("cursor", false, json!({"type": "string"}), "Where the previous call's page ended (its `next`).")],
-                        "responses": {
-                            "200": {"description": "What was removed.", "content": json_content(reference("schemas", "Expired"))},
-                            "401": reference("responses", "Unauthorized"),
-                            "403": reference("responses", "Forbidden"),
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    }
-                }));
-            }
-            Route::Health => {
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "health",
-                        "summary": "Liveness: the component answers (it touches no store and reads no variable)",
-                        "tags": ["operations"],
-                        "security": [],
-                        "responses": {
-                            "200": {"description": "Up.", "content": json_content(json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}))},
-                        },
-                    }
-                }));
-            }
-            Route::Ready => {
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "ready",
-                        "summary": "Readiness: every variable is usable and the key-value store answers",
-                        "tags": ["operations"],
-                        "security": [],
-                        "responses": {
-                            "200": {"description": "Ready.", "content": json_content(json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ready"}}}))},
-                            "503": reference("responses", "Unavailable"),
-                        },
-                    }
-                }));
-            }
-            Route::Schema { .. } => {
-                let names = tombstone_core::schemas::names();
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "schema",
-                        "summary": "A JSON Schema the payloads are validated against",
-                        "tags": ["operations"],
-                        "security": [],
-                        "parameters": [path_parameter("name", json!({"type": "string", "enum": names}), "The schema's name.")],
-                        "responses": {
-                            "200": {"description": "The schema (draft 2020-12).", "content": {"application/schema+json": {"schema": {"type": "object"}}}},
-                            "404": reference("responses", "NotFound"),
-                        },
-                    }
-                }));
-            }
-            Route::OpenApi => {
-                paths.insert(template.into(), json!({
-                    "get": {
-                        "operationId": "openapi",
-                        "summary": "This document",
-                        "tags": ["operations"],
-                        "security": [],
-                        "responses": {"200": {"description": "OpenAPI 3.1.", "content": json_content(json!({"type": "object"}))}},
-                    }
-                }));
-            }
-        }
-    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tombstone: invoice-deletion webhooks in, one canonical deletion request out",
+            "version": API_VERSION,
+            "description": "The ingestion service of tombstone (the Spin app, and `tombstone serve`). Provider webhooks (Mercoa, WillSuite, HighLevel) and canonical requests are validated, converted and delivered exactly once. Every refusal is RFC 9457 application/problem+json. Checks are off until their variables are set: the security requirements apply once `api_keys` or a source's secret or keys are configured.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "deletions", "description": "The canonical contract and its dry run."},
+            {"name": "webhooks", "description": "One route per provider, and one that detects."},
+            {"name": "admin", "description": "Tasks, deliveries (and dead letters), dispatch and maintenance (behind admin_api_keys; closed while it is unset)."},
+            {"name": "operations", "description": "Liveness, readiness, schemas and this document."},
+        ],
+        "paths": paths(checks),
+        "components": {
+            "schemas": schemas(),
+            "responses": problem_responses(),
+            "headers": {
+                "Retry-After": {"required": true, "description": "Seconds to wait before retrying.", "schema": {"type": "string"}},
+                "Location": {"required": false, "description": "The task (store mode).", "schema": {"type": "string", "format": "uri-reference"}},
+            },
+            "securitySchemes": security_schemes(),
+        },
+    })
+}
 
+/// The document's schema components: the embedded JSON Schemas, the problem, the conversion
+/// and the task, and relay mode's and maintenance's documents.
+fn schemas() -> Map<String, Value> {
     let mut schemas = Map::new();
     for schema in tombstone_core::schemas::all() {
         schemas.insert(schema.name.into(), component(schema));
@@ -652,6 +566,13 @@ pub fn document_for(checks: Checks<'_>) -> Value {
     task["properties"]["status"] = json!({"const": "scheduled"});
     task["properties"]["idempotency_expires_at"] = json!({"type": "integer"});
     schemas.insert("Task".into(), task);
+    delivery_schemas(&mut schemas, &source_names);
+    report_schemas(&mut schemas);
+    schemas
+}
+
+/// A delivery (whole, and as listed), its attempts, and a page of them.
+fn delivery_schemas(schemas: &mut Map<String, Value>, source_names: &[&str]) {
     schemas.insert("Attempt".into(), json!({
         "type": "object",
         "required": ["at", "outcome", "detail"],
@@ -720,6 +641,10 @@ pub fn document_for(checks: Checks<'_>) -> Value {
             "next": {"type": ["string", "null"], "description": "The next page's path, or null."},
         },
     }));
+}
+
+/// What a dispatch and a maintenance call report.
+fn report_schemas(schemas: &mut Map<String, Value>) {
     let count = json!({"type": "integer", "minimum": 0});
     schemas.insert("DispatchReport".into(), json!({
         "type": "object",
@@ -749,8 +674,11 @@ pub fn document_for(checks: Checks<'_>) -> Value {
             },
         }),
     );
+}
 
-    let responses = json!({
+/// The problem responses the operations refer to.
+fn problem_responses() -> Value {
+    json!({
         "BadRequest": problem("invalid-json, missing-header or invalid-header."),
         "Unauthorized": problem("unauthorized: a missing or wrong API key or signature."),
         "Forbidden": problem("unauthorized, answered 403: the admin routes are closed until admin_api_keys is set, or the API key does not serve this organization."),
@@ -762,38 +690,16 @@ pub fn document_for(checks: Checks<'_>) -> Value {
         "Unprocessable": problem("unknown-format, validation, unmappable or idempotency-key-reuse."),
         "Unavailable": problem_with_retry("unavailable: the delivery could not be taken right now (the store failed, a variable is unusable, or nothing durable could be written); retry after Retry-After."),
         "NotNow": problem_with_retry("A transient refusal (a conflict or unavailable problem) in the status this provider retries: HighLevel retries only 429. Retry after Retry-After."),
-    });
+    })
+}
 
+/// How a caller proves itself.
+fn security_schemes() -> Value {
     json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "tombstone: invoice-deletion webhooks in, one canonical deletion request out",
-            "version": API_VERSION,
-            "description": "The ingestion service of tombstone (the Spin app, and `tombstone serve`). Provider webhooks (Mercoa, WillSuite, HighLevel) and canonical requests are validated, converted and delivered exactly once. Every refusal is RFC 9457 application/problem+json. Checks are off until their variables are set: the security requirements apply once `api_keys` or a source's secret or keys are configured.",
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
-        },
-        "servers": [{"url": "/"}],
-        "tags": [
-            {"name": "deletions", "description": "The canonical contract and its dry run."},
-            {"name": "webhooks", "description": "One route per provider, and one that detects."},
-            {"name": "admin", "description": "Tasks, deliveries (and dead letters), dispatch and maintenance (behind admin_api_keys; closed while it is unset)."},
-            {"name": "operations", "description": "Liveness, readiness, schemas and this document."},
-        ],
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "responses": responses,
-            "headers": {
-                "Retry-After": {"required": true, "description": "Seconds to wait before retrying.", "schema": {"type": "string"}},
-                "Location": {"required": false, "description": "The task (store mode).", "schema": {"type": "string", "format": "uri-reference"}},
-            },
-            "securitySchemes": {
-                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `api_keys`, when set: a key serves every organization, or the ones named after it (403 for another)."},
-                "AdminApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `admin_api_keys`. Unset, the admin routes are closed: 403."},
-                "StandardWebhooks": {"type": "apiKey", "in": "header", "name": "webhook-signature", "description": "Standard Webhooks / Svix: `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the source's `whsec_` secret (svix-* headers too), within ±300 s; when the source's secret is set."},
-                "HighLevelSignature": {"type": "apiKey", "in": "header", "name": "x-ghl-signature", "description": "HighLevel's Ed25519 signature (base64) of the raw body, when its key is set."},
-                "HighLevelLegacySignature": {"type": "apiKey", "in": "header", "name": "x-wh-signature", "description": "HighLevel's legacy RSA-SHA256 signature (base64) of the raw body, when its key is set."},
-            },
-        },
+        "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `api_keys`, when set: a key serves every organization, or the ones named after it (403 for another)."},
+        "AdminApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of `admin_api_keys`. Unset, the admin routes are closed: 403."},
+        "StandardWebhooks": {"type": "apiKey", "in": "header", "name": "webhook-signature", "description": "Standard Webhooks / Svix: `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the source's `whsec_` secret (svix-* headers too), within ±300 s; when the source's secret is set."},
+        "HighLevelSignature": {"type": "apiKey", "in": "header", "name": "x-ghl-signature", "description": "HighLevel's Ed25519 signature (base64) of the raw body, when its key is set."},
+        "HighLevelLegacySignature": {"type": "apiKey", "in": "header", "name": "x-wh-signature", "description": "HighLevel's legacy RSA-SHA256 signature (base64) of the raw body, when its key is set."},
     })
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use tombstone_core::{ProblemKind, Source};
 use tombstone_edge::openapi::document;
-use tombstone_edge::routes::ROUTES;
+use tombstone_edge::routes::{Access, ROUTES};
 
 use crate::support::*;
 
@@ -14,7 +14,8 @@ fn every_route_and_method_is_documented_and_nothing_else() {
     let doc = document();
     let paths = doc["paths"].as_object().unwrap();
     let mut expected = Vec::new();
-    for (template, methods) in ROUTES {
+    for spec in &ROUTES {
+        let (template, methods): (&str, Vec<&str>) = (spec.template, spec.methods().collect());
         let concrete: Vec<String> = if template.contains("{source}") {
             Source::ALL
                 .iter()
@@ -226,4 +227,54 @@ fn the_served_document_requires_exactly_the_checks_the_configuration_turns_on() 
             ]
         )
     );
+}
+
+/// A path of a template, its captures filled with values that exist (`mercoa`) or need not.
+fn example_path(template: &str) -> String {
+    template
+        .replace("{source}", "mercoa")
+        .replace("{organization_id}", "acme-vet")
+        .replace(
+            "{task_id}",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        )
+        .replace("{name}", "mercoa")
+}
+
+#[test]
+fn the_router_checks_the_access_the_table_gives_each_operation() {
+    let kv = TestStore::default();
+    // Every check off, and the admin routes closed: what a route answers then is its access.
+    let nothing = config(&[("admin_api_keys", "")]);
+    for spec in &ROUTES {
+        for op in spec.operations {
+            let path = example_path(spec.template);
+            let r = get(&path).method(op.method).send(&kv, &nothing, at(T0));
+            match op.access {
+                Access::Admin => assert_eq!(r.status, 403, "{} {path}: {r:?}", op.method),
+                _ => assert!(
+                    ![401, 403].contains(&r.status),
+                    "{} {path} is {:?} in the table: {r:?}",
+                    op.method,
+                    op.access
+                ),
+            }
+        }
+    }
+    // With an admin key configured, the admin routes let its holder in.
+    let cfg = config(&[("admin_api_keys", "k-admin")]);
+    for spec in &ROUTES {
+        for op in spec.operations.iter().filter(|o| o.access == Access::Admin) {
+            let path = example_path(spec.template);
+            let r = get(&path)
+                .method(op.method)
+                .header("X-API-Key", "k-admin")
+                .send(&kv, &cfg, at(T0));
+            assert!(
+                ![401, 403].contains(&r.status),
+                "{} {path}: {r:?}",
+                op.method
+            );
+        }
+    }
 }
