@@ -52,6 +52,11 @@ if [ -n "${SPIN:-}" ]; then
       END {printf "end-to-end suite: %d tests on tombstone serve, %d on real Spin\n", v, s}'
 fi
 
+step "the embedding example (host/harness/examples/convert.rs) converts a provider's own example"
+cargo run --quiet --locked -p tombstone-harness --example convert -- \
+  tests/conformance/payloads/mercoa/00-doc-example-verbatim.json acme-vet | grep -q '"source":"mercoa"'
+echo "ok"
+
 step "the HTTP API against openapi.json: openapi-spec-validator, then Schemathesis on tombstone serve (open, and signed)"
 tests/api/run.sh
 

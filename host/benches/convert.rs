@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tombstone_core::{convert, convert_slow, RawContext};
-use tombstone_host::plugin::{find_component, Plugin};
+use tombstone_harness::{find_component, Plugin};
 
 /// One timing of a row, in ns per call: the median call, and the mean of the fastest batch.
 #[derive(Clone, Copy)]

@@ -6,3 +6,4 @@ mod fast_path;
 mod mutations;
 mod plugin;
 mod properties;
+mod structure;

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use tombstone_host::plugin::{find_component, outcome_json, Plugin};
+use tombstone_harness::{find_component, outcome_json, Plugin};
 use tombstone_tests::{load_cases, run_native};
 
 fn plugin() -> &'static Plugin {
@@ -16,7 +16,7 @@ fn plugin() -> &'static Plugin {
     })
 }
 
-fn wrap(outcome: &tombstone_host::plugin::Outcome) -> String {
+fn wrap(outcome: &tombstone_harness::Outcome) -> String {
     let key = if outcome.is_ok() {
         "conversion"
     } else {

@@ -42,6 +42,19 @@ use routes::Route;
 use tombstone_core::limits::{MAX_CANONICAL_BODY_BYTES, MAX_SOURCE_BODY_BYTES};
 use tombstone_core::{Problem, ProblemKind, RawContext, TaskId, Timestamp};
 
+/// This build of the crate: its version and a hash of the sources it was compiled from (its own,
+/// the core's and the schemas; see `build.rs`). The Spin component and `tombstone serve` both
+/// link this crate; `GET /healthz` says the component's in its `tombstone-build` header, and
+/// `serve` refuses to start a component whose build is not its own.
+pub const BUILD: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+",
+    env!("TOMBSTONE_EDGE_SOURCE_HASH")
+);
+
+/// The header of `GET /healthz` that names the component's [`BUILD`].
+pub const BUILD_HEADER: &str = "tombstone-build";
+
 /// Handles one request, received now (by `env.clock`). `config` is `Err` when a variable is set
 /// but unusable: the routes that need it answer that their service is unavailable for now (the
 /// "not now" status of the route's source).
@@ -183,10 +196,11 @@ fn admin<'c>(
     }
 }
 
-/// `GET /healthz`: liveness only — the component answers. It touches no store and reads no
-/// variable, so a Kubernetes liveness probe never restarts a pod for Redis's outage.
+/// `GET /healthz`: liveness only — the component answers, and names its [`BUILD`]. It touches
+/// no store and reads no variable, so a Kubernetes liveness probe never restarts a pod for
+/// Redis's outage.
 fn healthz() -> Response {
-    Response::json(200, &serde_json::json!({"status": "ok"}))
+    Response::json(200, &serde_json::json!({"status": "ok"})).with_header(BUILD_HEADER, BUILD)
 }
 
 /// `GET /readyz`: whether this instance can take deliveries — its variables are usable and its

@@ -314,7 +314,15 @@ fn answer(answer: Answer) -> Value {
         Answer::Status {
             description,
             status,
-        } => json!({"description": description, "content": json_content(status_object(status))}),
+            headers,
+        } => {
+            let mut answer =
+                json!({"description": description, "content": json_content(status_object(status))});
+            for name in headers {
+                answer["headers"][*name] = reference("headers", name);
+            }
+            answer
+        }
         Answer::Empty(description) => json!({"description": description}),
         Answer::Problem(name) => reference("responses", name),
         Answer::ProblemAs(description) => problem(description),
@@ -504,6 +512,7 @@ pub fn document_for(checks: Checks<'_>) -> Value {
             "headers": {
                 "Retry-After": {"required": true, "description": "Seconds to wait before retrying.", "schema": {"type": "string"}},
                 "Location": {"required": false, "description": "The task (store mode).", "schema": {"type": "string", "format": "uri-reference"}},
+                "Tombstone-Build": {"required": true, "description": "The build of the component: the edge crate's version and a hash of the sources it was compiled from (`tombstone serve` refuses to start a component of another build than its own).", "schema": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+\\+[0-9a-f]{16}$"}},
             },
             "securitySchemes": security_schemes(),
         },

@@ -201,6 +201,8 @@ pub enum Answer {
         description: &'static str,
         /// The one status it holds.
         status: &'static str,
+        /// The header components it carries.
+        headers: &'static [&'static str],
     },
     /// No body.
     Empty(&'static str),
@@ -631,6 +633,7 @@ pub const ROUTES: [RouteSpec; 13] = [
                 Answer::Status {
                     description: "Up.",
                     status: "ok",
+                    headers: &["Tombstone-Build"],
                 },
             )],
         )],
@@ -648,6 +651,7 @@ pub const ROUTES: [RouteSpec; 13] = [
                     Answer::Status {
                         description: "Ready.",
                         status: "ready",
+                        headers: &[],
                     },
                 ),
                 UNAVAILABLE,

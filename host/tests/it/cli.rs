@@ -367,11 +367,7 @@ fn the_plugin_is_compiled_once_and_a_broken_compilation_is_replaced() {
     let dir = std::env::temp_dir().join(format!("tombstone-cwasm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let component = dir.join("tombstone_adapter.wasm");
-    std::fs::copy(
-        tombstone_host::plugin::find_component().unwrap(),
-        &component,
-    )
-    .unwrap();
+    std::fs::copy(tombstone_harness::find_component().unwrap(), &component).unwrap();
     let file = conformance_dir().join("payloads/highlevel/02-webhook-draft-with-envelope.json");
     let run = || {
         tombstone(&[
@@ -425,7 +421,7 @@ fn built(name: &str) -> Vec<u8> {
 
 #[test]
 fn a_kept_compilation_is_loaded_only_when_it_is_this_components() {
-    use tombstone_host::compiled::{compiled_path, component};
+    use tombstone_harness::compiled::{compiled_path, component};
     let engine = wasmtime::Engine::default();
     let plugin = built("tombstone_adapter.wasm");
     let spin = built("tombstone_spin.wasm");

@@ -424,6 +424,57 @@ on_both_hosts!(
 );
 
 #[test]
+fn serve_refuses_a_spin_component_of_another_build_and_says_how_to_rebuild() {
+    // The component as built, answering GET /healthz with this checkout's build...
+    let built = project_root().join("target/wasm/tombstone_spin.wasm");
+    let bytes = std::fs::read(&built).unwrap();
+    let ours = tombstone_edge::BUILD.as_bytes();
+    let at = bytes
+        .windows(ours.len())
+        .position(|w| w == ours)
+        .expect("the component holds its build");
+    // ... and a copy that names another (its hash's last digit changed, as a stale build's is).
+    let mut other = bytes.clone();
+    let last = at + ours.len() - 1;
+    other[last] = if other[last] == b'0' { b'1' } else { b'0' };
+    let dir = scratch_dir("other-build");
+    let stale = dir.join("tombstone_spin.wasm");
+    std::fs::write(&stale, &other).unwrap();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_tombstone"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--kv-memory",
+            "--component",
+        ])
+        .arg(&stale)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            serve.kill().unwrap();
+            panic!("serve started a component of another build");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(
+        said.contains("cargo run --release -p xtask -- spin"),
+        "{said}"
+    );
+    assert!(said.contains(tombstone_edge::BUILD), "{said}");
+}
+
+#[test]
 fn serve_refuses_to_start_on_an_unusable_variable_and_check_config_says_the_same() {
     let bad = "mercoa_webhook_secret=whsec_%%secret-value%%";
     let serve = std::process::Command::new(env!("CARGO_BIN_EXE_tombstone"))

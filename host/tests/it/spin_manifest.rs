@@ -127,7 +127,7 @@ fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
         .collect();
     assert_eq!(
         hosts,
-        tombstone_host::serve::outbound::ALLOWED_OUTBOUND_HOSTS
+        tombstone_host::serve::ports::outbound::ALLOWED_OUTBOUND_HOSTS
     );
     let declared = m["variables"].as_table().unwrap();
     for entry in hosts {
@@ -142,7 +142,7 @@ fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
         }
         spin_allowed_host(&resolved).unwrap_or_else(|e| panic!("spin up would stop: {e}"));
         // The same template resolves in tombstone serve to an origin that allows nothing real.
-        let allowed = tombstone_host::serve::outbound::allowed_origins(|name| {
+        let allowed = tombstone_host::serve::ports::outbound::allowed_origins(|name| {
             declared
                 .get(name)
                 .and_then(|v| v["default"].as_str())
@@ -150,7 +150,7 @@ fn outbound_hosts_come_from_a_variable_whose_default_lets_spin_up_start() {
         });
         assert_eq!(
             allowed.len(),
-            tombstone_host::serve::outbound::ALLOWED_OUTBOUND_HOSTS.len(),
+            tombstone_host::serve::ports::outbound::ALLOWED_OUTBOUND_HOSTS.len(),
             "every entry resolves to an origin: {allowed:?}"
         );
         assert!(
@@ -178,7 +178,7 @@ fn the_component_is_built_where_the_manifest_loads_it_with_the_default_store() {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
-    assert_eq!(stores, [tombstone_host::serve::spin::DEFAULT_STORE]);
+    assert_eq!(stores, [tombstone_host::serve::ports::spin::DEFAULT_STORE]);
     let routes: Vec<(&str, &str)> = m["trigger"]["http"]
         .as_array()
         .unwrap()

@@ -2,42 +2,18 @@
 //! in Spin's own layout ([`sqlite`]) or Redis as Spin's Redis store uses it ([`redis`]), chosen
 //! by Spin's runtime-config file ([`runtime_config`]).
 
+pub mod error;
 pub mod redis;
 pub mod runtime_config;
 pub mod sqlite;
 
 use std::sync::Arc;
-use std::time::Duration;
 
+pub use self::error::{KvError, KvResult};
 pub use self::redis::Redis;
 pub use self::sqlite::Sqlite;
 
 use super::metrics::Metrics;
-
-/// A storage failure. Its text reaches the component as `error::other` (Spin's `Other(String)`).
-#[derive(Debug, thiserror::Error)]
-pub enum KvError {
-    /// SQLite failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// Redis failed or is unreachable.
-    #[error("redis: {0}")]
-    Redis(#[from] ::redis::RedisError),
-    /// Redis did not answer in time.
-    #[error("redis did not answer within {0:?}")]
-    Timeout(Duration),
-    /// An increment of a value that is not an 8-byte counter, or past `i64`.
-    #[error("the value at {0} is not a 64-bit counter, or would overflow")]
-    NotACounter(String),
-    /// A thread panicked while it held the SQLite connection.
-    #[error("the store's lock was poisoned")]
-    Poisoned,
-    /// `--fail-writes-to` (tests only).
-    #[error("injected write failure (--fail-writes-to)")]
-    Injected,
-}
-
-type KvResult<T> = Result<T, KvError>;
 
 /// Keys in one page of `wasi:keyvalue/store.list-keys`.
 pub const KEYS_PAGE: usize = 1_000;

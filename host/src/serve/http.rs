@@ -1,4 +1,5 @@
-//! Request bodies as the host hands them to the component: bounded, and never left half-read.
+//! Request bodies as the host hands them to the component — bounded, and never left
+//! half-read — and the answers the host gives itself.
 //!
 //! The component reads a body as a stream and stops one byte past its route's limit, or at its
 //! deadline, and answers (413, 408) without the rest. A client that is still sending would then
@@ -12,8 +13,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// The most of an unread body the host reads and discards after the answer.
 pub const DRAIN_BYTES: u64 = 64 << 20;
@@ -84,4 +86,43 @@ impl Body for DrainOnDrop {
             .as_ref()
             .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
     }
+}
+
+/// A response of the edge crate, sent by the host itself.
+pub fn edge_response(edge: tombstone_edge::Response) -> hyper::Response<HyperOutgoingBody> {
+    let content_type = edge
+        .header("content-type")
+        .unwrap_or("text/plain")
+        .to_owned();
+    let mut r = response(edge.status, &content_type, edge.body.into());
+    for (name, value) in &edge.headers {
+        if !name.eq_ignore_ascii_case("content-type") {
+            if let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::try_from(name.as_str()),
+                hyper::header::HeaderValue::try_from(value.as_str()),
+            ) {
+                r.headers_mut().append(name, value);
+            }
+        }
+    }
+    r
+}
+
+/// A response of `status` with this content type and body.
+pub fn response(
+    status: u16,
+    content_type: &str,
+    body: Bytes,
+) -> hyper::Response<HyperOutgoingBody> {
+    let mut r = hyper::Response::new(
+        Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *r.status_mut() = hyper::StatusCode::from_u16(status).expect("a valid status");
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_str(content_type).expect("a valid header"),
+    );
+    r
 }

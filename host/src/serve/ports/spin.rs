@@ -7,12 +7,12 @@
 //! - `fermyon:spin/variables@2.0.0`: the variables `spin.toml` declares, from `--var NAME=VALUE`
 //!   or `SPIN_VARIABLE_<NAME>` (Spin's environment provider), default empty.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::component::{Resource, ResourceTable};
 
 use super::kv::Kv;
+use super::variables::Variables;
 
 #[allow(missing_docs)]
 mod bindings {
@@ -50,52 +50,6 @@ pub struct Cas {
     label: String,
     key: String,
     seen: Option<Vec<u8>>,
-}
-
-/// Application variables, as `spin.toml` declares them.
-#[derive(Debug, Clone, Default)]
-pub struct Variables(BTreeMap<String, String>);
-
-impl Variables {
-    /// Every declared variable with its default (`(name, default)`), then
-    /// `SPIN_VARIABLE_<NAME>` from the environment, then `overrides` (`--var`), each later
-    /// source winning.
-    pub fn new(
-        declared: &[(&str, &str)],
-        environment: impl Iterator<Item = (String, String)>,
-        overrides: &[(String, String)],
-    ) -> anyhow::Result<Variables> {
-        let mut values: BTreeMap<String, String> = declared
-            .iter()
-            .map(|(name, default)| ((*name).to_owned(), (*default).to_owned()))
-            .collect();
-        for (name, value) in environment {
-            if let Some(var) = name.strip_prefix("SPIN_VARIABLE_") {
-                let var = var.to_ascii_lowercase();
-                if values.contains_key(&var) {
-                    values.insert(var, value);
-                }
-            }
-        }
-        for (name, value) in overrides {
-            anyhow::ensure!(
-                values.contains_key(name),
-                "--var {name}: not a variable of this app (known: {})",
-                declared
-                    .iter()
-                    .map(|(name, _)| *name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            values.insert(name.clone(), value.clone());
-        }
-        Ok(Variables(values))
-    }
-
-    /// The value of a variable.
-    pub fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
-    }
 }
 
 /// What a request's instance can reach beyond WASI: the store and the variables.
@@ -222,8 +176,8 @@ impl key_value::HostStore for SpinView<'_> {
 
 impl variables::Host for SpinView<'_> {
     async fn get(&mut self, name: String) -> Trappable<Result<String, variables::Error>> {
-        Ok(match self.host.variables.0.get(&name) {
-            Some(value) => Ok(value.clone()),
+        Ok(match self.host.variables.get(&name) {
+            Some(value) => Ok(value),
             None => Err(variables::Error::Undefined(format!(
                 "no variable for {name:?}"
             ))),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::KvError;
+use super::error::KvError;
 
 /// What a commit survives.
 ///

@@ -1,8 +1,34 @@
-//! The tombstone adapter component, hosted in wasmtime.
+//! # tombstone-harness
 //!
-//! [`Plugin`] compiles the component once and keeps an `InstancePre` on an engine with the
-//! pooling allocator. Each call can get a fresh instance (as Spin does per request: nothing
-//! leaks between deliveries) with [`Plugin::convert`], or reuse one with [`Plugin::instance`].
+//! The tombstone plugin — the WebAssembly component of `adapter/plugin`, world `adapter` of
+//! `adapter/wit/adapter.wit` — hosted in wasmtime: the whole of what an embedder needs, in one
+//! file and [`compiled`].
+//!
+//! [`Plugin`] compiles the component once (and keeps the compilation beside it) and keeps an
+//! `InstancePre` on an engine with the pooling allocator. Each call can get a fresh instance
+//! (as Spin does per request: nothing leaks between deliveries) with [`Plugin::convert`], or
+//! reuse one with [`Plugin::instance`]. The plugin imports nothing: no WASI, no clock, no
+//! network; the caller passes the payload and the delivery context.
+//!
+//! ```no_run
+//! use tombstone_core::RawContext;
+//! use tombstone_harness::{find_component, outcome_json, Plugin};
+//!
+//! let plugin = Plugin::load(&find_component()?)?;
+//! let context = RawContext {
+//!     organization_id: Some("acme-vet".into()),
+//!     received_at: Some("2026-01-01T00:00:00Z".into()),
+//!     ..RawContext::default()
+//! };
+//! let outcome = plugin.convert(br#"{"type":"InvoiceDelete","_id":"inv_1","locationId":"loc_1"}"#, &context)?;
+//! println!("{}", outcome_json(&outcome));
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! `examples/convert.rs` is the same as a program: `cargo run -p tombstone-harness --example
+//! convert -- PAYLOAD.json ORGANIZATION`.
+
+pub mod compiled;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +41,7 @@ use wasmtime::{
 
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../adapter/wit",
+        path: "../../adapter/wit",
         world: "adapter",
     });
 }
@@ -48,7 +74,7 @@ pub type Outcome = Result<WitConversion, WitProblem>;
 
 /// The pooling allocator for a fresh instance per call, with room for `instances` at once; the
 /// plugin's engine and `tombstone serve`'s share it.
-pub(crate) fn pooling(instances: u32) -> PoolingAllocationConfig {
+pub fn pooling(instances: u32) -> PoolingAllocationConfig {
     let mut pooling = PoolingAllocationConfig::default();
     pooling.total_component_instances(instances);
     pooling.total_memories(instances);

@@ -20,7 +20,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Client, Cmd, FromRedisValue};
 
-use super::KvError;
+use super::error::KvError;
 
 /// The longest one command may take, reconnection included.
 pub const COMMAND_DEADLINE: Duration = Duration::from_secs(2);
