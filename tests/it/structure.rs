@@ -281,21 +281,12 @@ fn resolve(
             if !files.contains_key(&below) {
                 return None;
             }
-            let here = module.to_vec();
-            let mut at = here;
-            for segment in segments {
-                let mut deeper = at.clone();
-                deeper.push(segment.to_owned());
-                if files.contains_key(&deeper) {
-                    at = deeper;
-                } else {
-                    break;
-                }
-            }
-            return files.get(&at).cloned();
+            module.to_vec()
         }
     };
-    segments.next();
+    if matches!(first, "crate" | "$crate" | "self" | "super") {
+        segments.next();
+    }
     for segment in segments {
         match segment {
             "super" => {

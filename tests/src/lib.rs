@@ -291,3 +291,17 @@ pub fn fuzz_context(data: &[u8]) -> Context {
     }
     ctx
 }
+
+/// Percent-encodes a value for a URL's query or path (every byte but RFC 3986's unreserved
+/// characters), as a client would send an organization id or a key.
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -194,6 +194,15 @@ fn serve(
     }
 }
 
+/// `tombstone serve` on a scratch store named `name`, relaying to `gate`'s upstream, with `args`.
+fn serve_relaying_to(gate: &Gate, name: &str, args: &[&str]) -> Server {
+    let url = format!("upstream_url={}/api/v1/invoice-deletions", gate.origin());
+    let origin = format!("upstream_origin={}", gate.origin());
+    let mut all = vec!["--var", &url, "--var", &origin];
+    all.extend(args);
+    Server::start(&scratch(name), &all)
+}
+
 /// The edge's relay variables, to the gate, with a short schedule and circuit for tests.
 fn relay_vars(gate: &str, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     let mut vars = vec![
@@ -290,6 +299,21 @@ impl Deletion {
 /// The task ids the upstream stored.
 fn upstream_tasks(upstream_kv: &std::path::Path) -> Vec<String> {
     stored_tasks(upstream_kv)
+}
+
+/// `deletions` deletions reached the upstream, and each was scheduled there exactly once; the
+/// counts per deletion.
+fn assert_each_scheduled_once(
+    gate: &Gate,
+    deletions: usize,
+) -> BTreeMap<(String, String), (usize, usize)> {
+    let counts = per_deletion(gate);
+    assert_eq!(counts.len(), deletions, "{counts:?}");
+    assert!(
+        counts.values().all(|c| c.1 == 1),
+        "scheduled once each: {counts:?}"
+    );
+    counts
 }
 
 /// Requests the gate forwarded, per deletion (organization and key): how many, and how many the
@@ -427,14 +451,10 @@ fn a_killed_edge_restarts_with_every_queued_delivery(host: Host) {
     gate.set(Mode::Forward);
     let edge = launch_edge(host, &listen, Store::Dir(&dir), &vars);
     wait_for(&edge, Duration::from_secs(60), || {
-        upstream_tasks(&upstream_kv).len() >= N
+        // The gate records an answer as it relays it: wait for those records too.
+        upstream_tasks(&upstream_kv).len() >= N && per_deletion(&gate).len() >= N
     });
-    let counts = per_deletion(&gate);
-    assert_eq!(counts.len(), N);
-    assert!(
-        counts.values().all(|c| c.1 == 1),
-        "scheduled once each: {counts:?}"
-    );
+    assert_each_scheduled_once(&gate, N);
 }
 
 /// Two edges on one Redis queue deliveries; one is killed and restarted; the upstream comes
@@ -460,14 +480,10 @@ fn two_edges_on_redis_lose_nothing_when_one_is_killed(host: Host) {
     gate.set(Mode::Forward);
     wait_for(&b, Duration::from_secs(60), || {
         let _ = try_request(&a.addr, "GET", "/healthz", &[], b"");
-        upstream_tasks(&upstream_kv).len() >= N
+        // The gate records an answer as it relays it: wait for those records too.
+        upstream_tasks(&upstream_kv).len() >= N && per_deletion(&gate).len() >= N
     });
-    let counts = per_deletion(&gate);
-    assert_eq!(counts.len(), N);
-    assert!(
-        counts.values().all(|c| c.1 == 1),
-        "scheduled once each: {counts:?}"
-    );
+    let counts = assert_each_scheduled_once(&gate, N);
     let twice = counts.values().filter(|c| c.0 > 1).count();
     println!(
         "two {host:?} edges on Redis, one killed: {N} deliveries scheduled once each; \
@@ -614,20 +630,7 @@ fn highlevel_gets_429_never_503_when_the_store_fails() {
     // serve: every write under delivery/ and deliveries/ fails; the upstream is down.
     let (upstream, _) = upstream("hl-upstream");
     let gate = Gate::start(&upstream.addr, Mode::Refuse);
-    let kv = scratch("hl-edge");
-    let url = format!("upstream_url={}/api/v1/invoice-deletions", gate.origin());
-    let origin = format!("upstream_origin={}", gate.origin());
-    let edge = Server::start(
-        &kv,
-        &[
-            "--var",
-            &url,
-            "--var",
-            &origin,
-            "--fail-writes-to",
-            "deliver",
-        ],
-    );
+    let edge = serve_relaying_to(&gate, "hl-edge", &["--fail-writes-to", "deliver"]);
     for deletion in deletions("hl") {
         let reply = deletion.send(&edge);
         let (status, kind, _) = reply.problem();
@@ -698,17 +701,11 @@ fn serve_dispatches_with_no_request_arriving_and_counts_it() {
     use crate::telemetry::{reqwest_like_get, samples};
     let (upstream, upstream_kv) = upstream("tick-upstream");
     let gate = Gate::start(&upstream.addr, Mode::Fail(503, vec![]));
-    let kv = scratch("tick-edge");
-    let url = format!("upstream_url={}/api/v1/invoice-deletions", gate.origin());
-    let origin = format!("upstream_origin={}", gate.origin());
     let metrics = format!("127.0.0.1:{}", free_port());
-    let edge = Server::start(
-        &kv,
+    let edge = serve_relaying_to(
+        &gate,
+        "tick-edge",
         &[
-            "--var",
-            &url,
-            "--var",
-            &origin,
             "--var",
             "retry_schedule_seconds=0,1",
             "--metrics-listen",

@@ -22,27 +22,12 @@ fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task(host: H
     let (server, _) = start(host, "samples", &[]);
     let mut checked = 0;
     let mut covered = std::collections::BTreeSet::new();
-    for (n, case) in load_cases().into_iter().enumerate() {
-        // One organization per case: cases reuse payloads with other clinics, and the same
-        // key with another body would (rightly) be refused as reuse.
-        let org = format!("e2e-{n}");
-        let Some((path, headers)) = sample_delivery(&case, &org) else {
-            continue;
-        };
-        let expected = &case.expect["conversion"];
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let reply = server.post(&path, &headers, &case.payload_bytes());
-        let status = success_status(expected["source"].as_str().unwrap());
-        assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
-        covered.insert(case.payload_file.clone().unwrap());
+    for delivery in sample_deliveries("e2e") {
+        let (case, expected) = (&delivery.case, delivery.expected());
+        let reply = delivery.send(&server);
+        covered.insert(delivery.file());
         let body = reply.json();
-        let key = expected["request"]["headers"]["Idempotency-Key"]
-            .as_str()
-            .unwrap();
-        let task_id = tombstone_core::task_id(&org, key).unwrap().to_string();
+        let (key, task_id) = (delivery.key(), delivery.task_id());
         assert_eq!(body["status"], "scheduled", "{}", case.name);
         assert_eq!(body["task_id"], task_id.as_str(), "{}", case.name);
         assert_eq!(body["idempotency_key"], key, "{}", case.name);
@@ -655,7 +640,6 @@ fn past_max_connections_a_new_connection_is_closed_and_the_others_are_served() {
 
 #[test]
 fn running_out_of_file_descriptors_does_not_end_the_server() {
-    use std::io::BufRead;
     // A server allowed 64 open files; far more clients than that at once.
     let mut child = std::process::Command::new("sh")
         .args([
@@ -667,16 +651,7 @@ fn running_out_of_file_descriptors_does_not_end_the_server() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_owned();
+    let addr = announced_address(&mut child);
     let crowd: Vec<std::net::TcpStream> = (0..150)
         .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
         .collect();

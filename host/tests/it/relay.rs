@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tombstone_tests::{load_cases, run_native};
+use tombstone_tests::run_native;
 
 use crate::support::*;
 
@@ -218,32 +218,16 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request(host: Host) {
     );
     let mut relayed = 0;
     let mut covered = std::collections::BTreeSet::new();
-    for (n, case) in load_cases().into_iter().enumerate() {
-        let org = format!("relay-{n}");
-        let Some((path, headers)) = sample_delivery(&case, &org) else {
-            continue;
-        };
-        let expected = &case.expect["conversion"];
-        let headers: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+    for delivery in sample_deliveries("relay") {
+        let (case, expected) = (&delivery.case, delivery.expected());
         let before = wire.received().len();
-        let reply = edge.post(&path, &headers, &case.payload_bytes());
-        let status = success_status(expected["source"].as_str().unwrap());
-        assert_eq!(reply.status, status, "{}: {reply:?}", case.name);
-        covered.insert(case.payload_file.clone().unwrap());
-        let key = expected["request"]["headers"]["Idempotency-Key"]
-            .as_str()
-            .unwrap();
-        let task_id = tombstone_core::task_id(&org, key).unwrap().to_string();
+        let reply = delivery.send(&edge);
+        covered.insert(delivery.file());
+        let task_id = delivery.task_id();
         let body = reply.json();
         if body["status"] != "scheduled" {
-            let delivery = edge.get(&format!("/api/v1/deliveries/{task_id}")).json();
-            panic!(
-                "{} on {host:?}: {body}; the delivery: {delivery}",
-                case.name
-            );
+            let queued = edge.get(&format!("/api/v1/deliveries/{task_id}")).json();
+            panic!("{} on {host:?}: {body}; the delivery: {queued}", case.name);
         }
         assert_eq!(body["task_id"], task_id.as_str(), "{}", case.name);
 
@@ -258,10 +242,13 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request(host: Host) {
             sent.head
         );
         assert_eq!(sent.header("content-type"), Some("application/json"));
-        assert_eq!(sent.header("idempotency-key"), Some(key));
-        assert_eq!(sent.header("x-organization-id"), Some(org.as_str()));
+        assert_eq!(sent.header("idempotency-key"), Some(delivery.key()));
+        assert_eq!(
+            sent.header("x-organization-id"),
+            Some(delivery.organization.as_str())
+        );
         assert_eq!(sent.header("authorization"), Some("Bearer relay-secret"));
-        let native = run_native(&case);
+        let native = run_native(case);
         let sent_body = String::from_utf8(sent.body.clone()).unwrap();
         assert!(
             native.contains(&format!("\"body\":{sent_body}}},\"task_id\"")),
@@ -278,13 +265,8 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request(host: Host) {
         assert_eq!(task["received_at"], body["received_at"]);
 
         // The retry is a duplicate, and the upstream says so.
-        let again = edge.post(&path, &headers, &case.payload_bytes());
-        assert_eq!(
-            (again.status, again.json()["status"].clone()),
-            (status, json!("duplicate")),
-            "{}",
-            case.name
-        );
+        let again = delivery.send(&edge);
+        assert_eq!(again.json()["status"], "duplicate", "{}", case.name);
         relayed += 1;
     }
     assert!(relayed >= 20, "only {relayed} samples were relayed");

@@ -222,16 +222,7 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("start tombstone serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
+        let addr = announced_address(&mut child);
         Server {
             child,
             addr,
@@ -590,15 +581,81 @@ pub fn canonical(server: &Server, key: &str, body: &str) -> Reply {
     )
 }
 
-/// Percent-encodes a query value (every byte but unreserved characters).
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
+pub use tombstone_tests::percent_encode as encode;
+
+/// One delivery of a shared sample: its case of the conformance table, its route's path, its
+/// headers.
+pub struct SampleDelivery {
+    /// The case.
+    pub case: tombstone_tests::Case,
+    /// The route, with its query.
+    pub path: String,
+    /// The headers the delivery carries.
+    pub headers: Vec<(String, String)>,
+    /// The organization it is sent for.
+    pub organization: String,
+}
+
+impl SampleDelivery {
+    /// Sends it to `server`, and checks that it is answered with its source's success status.
+    pub fn send(&self, server: &Server) -> Reply {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let reply = server.post(&self.path, &headers, &self.case.payload_bytes());
+        let source = self.case.expect["conversion"]["source"].as_str().unwrap();
+        assert_eq!(
+            reply.status,
+            success_status(source),
+            "{}: {reply:?}",
+            self.case.name
+        );
+        reply
+    }
+
+    /// The sample's file, relative to `tests/conformance/`.
+    pub fn file(&self) -> String {
+        self.case.payload_file.clone().unwrap()
+    }
+
+    /// The conversion the table expects.
+    pub fn expected(&self) -> &serde_json::Value {
+        &self.case.expect["conversion"]
+    }
+
+    /// The key its canonical request carries.
+    pub fn key(&self) -> &str {
+        self.expected()["request"]["headers"]["Idempotency-Key"]
+            .as_str()
+            .unwrap()
+    }
+
+    /// Its task id.
+    pub fn task_id(&self) -> String {
+        tombstone_core::task_id(&self.organization, self.key())
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Every case of the table whose payload is a shared sample, as a delivery to its route, each
+/// for an organization of its own (`<prefix>-<n>`: cases reuse payloads with other clinics,
+/// and the same key with another body would rightly be refused as reuse).
+pub fn sample_deliveries(prefix: &str) -> Vec<SampleDelivery> {
+    tombstone_tests::load_cases()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(n, case)| {
+            let organization = format!("{prefix}-{n}");
+            let (path, headers) = sample_delivery(&case, &organization)?;
+            Some(SampleDelivery {
+                case,
+                path,
+                headers,
+                organization,
+            })
         })
         .collect()
 }
@@ -606,7 +663,7 @@ pub fn encode(value: &str) -> String {
 /// A case of the conformance table whose payload is a shared sample, sent to its route: the
 /// canonical route for canonical samples, the webhook route (forced or `auto`) otherwise.
 /// `None` for cases that are not such a delivery.
-pub fn sample_delivery(
+fn sample_delivery(
     case: &tombstone_tests::Case,
     org: &str,
 ) -> Option<(String, Vec<(String, String)>)> {
@@ -705,4 +762,18 @@ pub fn wait_for(server: &Server, limit: Duration, mut done: impl FnMut() -> bool
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The address a `tombstone serve` child announces on the first line of its stdout (which must
+/// be piped).
+pub fn announced_address(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .unwrap();
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned()
 }

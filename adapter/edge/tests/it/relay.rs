@@ -103,29 +103,7 @@ fn a_webhook_is_sent_upstream_as_the_canonical_request_convert_shows() {
 fn every_route_answers_with_its_success_status_and_duplicates_come_from_upstream() {
     let kv = TestStore::default();
     let config = relay_config(&[]);
-    let cases = [
-        ("mercoa", "mercoa/00-doc-example-verbatim.json", "", 200),
-        (
-            "willsuite",
-            "willsuite/01-doc-example-verbatim.json",
-            "clinic_id=c-9",
-            202,
-        ),
-        (
-            "highlevel",
-            "highlevel/01-webhook-doc-example-verbatim.json",
-            "",
-            200,
-        ),
-        // The detecting route answers with the detected provider's status.
-        (
-            "auto",
-            "highlevel/05-webhook-minimal-identifiers-only.json",
-            "",
-            200,
-        ),
-    ];
-    for (source, file, query, status) in cases {
+    for (source, file, query, status) in WEBHOOK_ROUTE_CASES {
         let body = payload(file);
         let path = format!("/api/v1/webhooks/{source}/acme-vet");
         let dry = post("/api/v1/convert", &body)

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use tombstone_core::signature::WebhookSecret;
 use tombstone_edge::KeyValue;
 
+use tombstone_tests::percent_encode;
+
 use crate::support::*;
 
 #[test]
@@ -447,28 +449,7 @@ fn a_misconfigured_variable_is_refused_for_now_and_never_echoes_the_value() {
 fn webhook_routes_answer_with_each_providers_documented_status() {
     let kv = TestStore::default();
     let cfg = config(&[]);
-    let cases = [
-        ("mercoa", "mercoa/00-doc-example-verbatim.json", "", 200),
-        (
-            "willsuite",
-            "willsuite/01-doc-example-verbatim.json",
-            "clinic_id=clinic-9",
-            202,
-        ),
-        (
-            "highlevel",
-            "highlevel/01-webhook-doc-example-verbatim.json",
-            "",
-            200,
-        ),
-        (
-            "auto",
-            "highlevel/05-webhook-minimal-identifiers-only.json",
-            "",
-            200,
-        ),
-    ];
-    for (source, file, query, status) in cases {
+    for (source, file, query, status) in WEBHOOK_ROUTE_CASES {
         let body = payload(file);
         let path = format!("/api/v1/webhooks/{source}/acme-vet");
         let r = post(&path, &body).query(query).send(&kv, &cfg, at(T0));
@@ -982,7 +963,7 @@ fn maintenance_sweeps_a_large_store_a_page_at_a_time_and_resumes() {
     loop {
         let query = cursor
             .as_ref()
-            .map(|c| format!("cursor={}", encode(c)))
+            .map(|c| format!("cursor={}", percent_encode(c)))
             .unwrap_or_default();
         let page = post("/api/v1/maintenance/expire", b"")
             .query(&query)
@@ -1000,16 +981,4 @@ fn maintenance_sweeps_a_large_store_a_page_at_a_time_and_resumes() {
     assert_eq!((calls, removed), (3, 2_500));
     assert!(kv.keys().is_empty());
     assert_eq!(kv.key_scans.get(), 0, "never every key at once");
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

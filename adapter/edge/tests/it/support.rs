@@ -253,3 +253,28 @@ pub fn payload(path: &str) -> Vec<u8> {
     ))
     .unwrap()
 }
+
+/// One delivery per webhook route — the source in the path, a provider's example, the query —
+/// and the status the provider documents for success. The detecting route (`auto`) answers
+/// with the detected provider's.
+pub const WEBHOOK_ROUTE_CASES: [(&str, &str, &str, u16); 4] = [
+    ("mercoa", "mercoa/00-doc-example-verbatim.json", "", 200),
+    (
+        "willsuite",
+        "willsuite/01-doc-example-verbatim.json",
+        "clinic_id=clinic-9",
+        202,
+    ),
+    (
+        "highlevel",
+        "highlevel/01-webhook-doc-example-verbatim.json",
+        "",
+        200,
+    ),
+    (
+        "auto",
+        "highlevel/05-webhook-minimal-identifiers-only.json",
+        "",
+        200,
+    ),
+];
