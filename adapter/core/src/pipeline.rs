@@ -12,7 +12,7 @@ use crate::ids::{IdempotencyKey, TaskId};
 use crate::json::{self, Payload};
 use crate::limits::{MAX_CANONICAL_BODY_BYTES, MAX_DEPTH, MAX_ENTRIES, MAX_SOURCE_BODY_BYTES};
 use crate::sources::fields::or_list;
-use crate::sources::{self, Detection, EventSpec, Source};
+use crate::sources::{self, Detection, EventSpec, Mapped, Source};
 
 /// The size limits, checked before anything is parsed.
 pub(crate) fn check_size(payload: &[u8], ctx: &Context) -> Result<(), Problem> {
@@ -55,7 +55,23 @@ pub(crate) fn convert_value(
     validate: impl Fn(&EventSpec) -> Vec<FieldError>,
     ctx: &Context,
 ) -> Result<Conversion, Problem> {
-    let (source, event, own_other_event) = match ctx.source {
+    let (source, event, own_other_event) = event_of(value, ctx)?;
+    if source == Source::CANONICAL {
+        check_canonical(payload, value, ctx)?;
+    }
+    check_event(source, own_other_event, value, validate(event), ctx)?;
+    let mapped = (event.map)(value, ctx.clinic_id.as_ref())?;
+    check_body(&mapped)?;
+    conversion(source, event, mapped, ctx)
+}
+
+/// The source and event a payload is held to: the forced source's (with the error of its own
+/// other event, if it names one), or the detected ones.
+fn event_of(
+    value: &dyn Payload,
+    ctx: &Context,
+) -> Result<(Source, &'static EventSpec, Option<FieldError>), Problem> {
+    Ok(match ctx.source {
         Some(source) => {
             let (event, other_event) = source.event_for(value);
             (source, event, other_event)
@@ -64,34 +80,46 @@ pub(crate) fn convert_value(
             let (source, event) = detect_value(value)?;
             (source, event, None)
         }
-    };
+    })
+}
 
-    // A forced source's own non-deletion event is said first, in the words that name every
-    // deletion event it has.
-    let mut errors: Vec<FieldError> = own_other_event.into_iter().collect();
-    if source == Source::CANONICAL {
-        if payload.len() > MAX_CANONICAL_BODY_BYTES {
-            return Err(too_large(
-                payload.len(),
-                MAX_CANONICAL_BODY_BYTES,
-                "canonical body",
-            ));
-        }
-        let entries = sources::canonical::entries(value);
-        if entries > MAX_ENTRIES {
-            return Err(too_many_entries(entries));
-        }
-        if ctx.idempotency_key.is_none() {
-            return Err(Problem::at(
-                ProblemKind::MissingHeader,
-                "A canonical request needs an Idempotency-Key header.",
-                IDEMPOTENCY_KEY_POINTER,
-                "required",
-                "Idempotency-Key is required",
-            ));
-        }
+/// The canonical request's own limits, and its required key.
+fn check_canonical(payload: &[u8], value: &dyn Payload, ctx: &Context) -> Result<(), Problem> {
+    if payload.len() > MAX_CANONICAL_BODY_BYTES {
+        return Err(too_large(
+            payload.len(),
+            MAX_CANONICAL_BODY_BYTES,
+            "canonical body",
+        ));
     }
-    for error in validate(event) {
+    let entries = sources::canonical::entries(value);
+    if entries > MAX_ENTRIES {
+        return Err(too_many_entries(entries));
+    }
+    if ctx.idempotency_key.is_none() {
+        return Err(Problem::at(
+            ProblemKind::MissingHeader,
+            "A canonical request needs an Idempotency-Key header.",
+            IDEMPOTENCY_KEY_POINTER,
+            "required",
+            "Idempotency-Key is required",
+        ));
+    }
+    Ok(())
+}
+
+/// Every reason the payload is not a valid deletion of its event, at once: a forced source's own
+/// non-deletion event first (in the words that name every deletion event it has), then the
+/// schema's errors (`schema_errors`), then another provider's non-deletion event.
+fn check_event(
+    source: Source,
+    own_other_event: Option<FieldError>,
+    value: &dyn Payload,
+    schema_errors: Vec<FieldError>,
+    ctx: &Context,
+) -> Result<(), Problem> {
+    let mut errors: Vec<FieldError> = own_other_event.into_iter().collect();
+    for error in schema_errors {
         if !errors.iter().any(|e| e.pointer == error.pointer) {
             errors.push(error);
         }
@@ -111,22 +139,25 @@ pub(crate) fn convert_value(
             }
         }
     }
-    if !errors.is_empty() {
-        let detail = format!(
-            "The payload is not a valid {} deletion ({} error{}).",
-            source.name(),
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        );
-        return Err(Problem::with_errors(
-            ProblemKind::Validation,
-            detail,
-            errors,
-        ));
+    if errors.is_empty() {
+        return Ok(());
     }
+    let detail = format!(
+        "The payload is not a valid {} deletion ({} error{}).",
+        source.name(),
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    Err(Problem::with_errors(
+        ProblemKind::Validation,
+        detail,
+        errors,
+    ))
+}
 
-    let mapped = (event.map)(value, ctx.clinic_id.as_ref())?;
-    // Rendered only when it could be over the limit (see MAX_ENTRY_JSON_BYTES).
+/// The canonical body's limit, on what the mapping made; rendered only when it could be over
+/// the limit (see [`MAX_ENTRY_JSON_BYTES`]).
+fn check_body(mapped: &Mapped) -> Result<(), Problem> {
     if 64 + mapped.request.entries() * MAX_ENTRY_JSON_BYTES > MAX_CANONICAL_BODY_BYTES {
         let body_len = mapped.request.to_json().len();
         if body_len > MAX_CANONICAL_BODY_BYTES {
@@ -137,10 +168,21 @@ pub(crate) fn convert_value(
             ));
         }
     }
+    Ok(())
+}
+
+/// The conversion of a mapped payload: its key (the delivery's, or derived from the source, the
+/// event and the payload's id), its task id and its schedule.
+fn conversion(
+    source: Source,
+    event: &'static EventSpec,
+    mapped: Mapped,
+    ctx: &Context,
+) -> Result<Conversion, Problem> {
     let idempotency_key = match (&ctx.idempotency_key, &mapped.event_id) {
         (Some(key), _) => key.clone(),
         (None, Some(id)) => IdempotencyKey::derive(source.name(), event.name, id.as_str()),
-        (None, None) => unreachable!("the canonical source requires a key above"),
+        (None, None) => unreachable!("the canonical source requires a key (check_canonical)"),
     };
     let scheduled_for = ctx
         .received_at

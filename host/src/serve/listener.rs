@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use hyper::server::conn::http1;
 use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use super::app::{App, TICK};
 use super::fingerprint;
@@ -56,6 +57,61 @@ pub(super) async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         engine.increment_epoch();
     });
     fingerprint::check(&server, &options.component).await?;
+    let listener = listen(&options, &server).await?;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            signal = &mut stop => {
+                tracing::info!(target: "tombstone::host", signal, "stopping: no new connections; requests in flight may finish");
+                break;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        let client = match accepted {
+            Ok((client, _)) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                client
+            }
+            // EMFILE and its kin pass: log, wait a little longer each time, accept again.
+            Err(error) => {
+                tracing::warn!(target: "tombstone::host", %error, retry_in_ms = backoff.as_millis() as u64, "accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
+        };
+        // Past --max-connections, a new connection is closed at once (its client retries).
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tracing::warn!(target: "tombstone::host", max = options.max_connections, "too many connections: a new one was closed");
+            drop(client);
+            continue;
+        };
+        let watcher = graceful.watcher();
+        tokio::task::spawn(connection(server.clone(), client, watcher, permit));
+    }
+    // New connections are refused from here; open ones finish the request they are in (a
+    // keep-alive connection closes after it), within the grace period.
+    drop(listener);
+    if tokio::time::timeout(options.grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(target: "tombstone::host", grace_ms = options.grace.as_millis() as u64, "requests still in flight after the grace period were dropped");
+    }
+    tracing::info!(target: "tombstone::host", "stopped");
+    Ok(())
+}
+
+/// Binds the service's address (and the metrics', if asked), says both on stdout, and starts
+/// what runs beside the requests: `/metrics` and the dispatch tick.
+async fn listen(
+    options: &ServeOptions,
+    server: &Arc<App>,
+) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -91,89 +147,56 @@ pub(super) async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     if let Some(period) = options.dispatch_every {
         tokio::task::spawn(server.clone().dispatch_every(period));
     }
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
-    let mut backoff = ACCEPT_BACKOFF_MIN;
-    let stop = shutdown_signal();
-    tokio::pin!(stop);
-    loop {
-        let accepted = tokio::select! {
-            signal = &mut stop => {
-                tracing::info!(target: "tombstone::host", signal, "stopping: no new connections; requests in flight may finish");
-                break;
-            }
-            accepted = listener.accept() => accepted,
-        };
-        let client = match accepted {
-            Ok((client, _)) => {
-                backoff = ACCEPT_BACKOFF_MIN;
-                client
-            }
-            // EMFILE and its kin pass: log, wait a little longer each time, accept again.
-            Err(error) => {
-                tracing::warn!(target: "tombstone::host", %error, retry_in_ms = backoff.as_millis() as u64, "accept failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
-                continue;
-            }
-        };
-        // Past --max-connections, a new connection is closed at once (its client retries).
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            tracing::warn!(target: "tombstone::host", max = options.max_connections, "too many connections: a new one was closed");
-            drop(client);
-            continue;
-        };
-        let server = server.clone();
-        let watcher = graceful.watcher();
-        tokio::task::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
-                let server = server.clone();
-                async move {
-                    let started = std::time::Instant::now();
-                    let method = req.method().to_string();
-                    let path = req.uri().path().to_owned();
-                    let (answer, events) = match server.clone().handle(req).await {
-                        Ok(answered) => answered,
-                        Err(e) => {
-                            tracing::error!(target: "tombstone::host", error = %format!("{e:#}"), "request failed");
-                            // In the status the route's source retries (HighLevel: 429).
-                            let mut answer = tombstone_edge::not_now(&path);
-                            tombstone_edge::summarize(&path, &mut answer);
-                            let events = std::mem::take(&mut answer.events);
-                            (edge_response(answer), events)
-                        }
-                    };
-                    telemetry::answered(
-                        server.metrics.as_deref(),
-                        &method,
-                        answer.status().as_u16(),
-                        events,
-                        started.elapsed(),
-                    );
-                    Ok::<_, std::convert::Infallible>(answer)
-                }
-            });
+    Ok(listener)
+}
 
-            let connection = http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(client), service);
-            let _ = watcher.watch(connection).await;
-        });
-    }
-    // New connections are refused from here; open ones finish the request they are in (a
-    // keep-alive connection closes after it), within the grace period.
-    drop(listener);
-    if tokio::time::timeout(options.grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(target: "tombstone::host", grace_ms = options.grace.as_millis() as u64, "requests still in flight after the grace period were dropped");
-    }
-    tracing::info!(target: "tombstone::host", "stopped");
-    Ok(())
+/// One connection, its requests answered one after another until it closes (or the server
+/// stops, after the request it is in); it holds one of `--max-connections`' places.
+async fn connection(
+    app: Arc<App>,
+    client: tokio::net::TcpStream,
+    watcher: hyper_util::server::graceful::Watcher,
+    _place: tokio::sync::OwnedSemaphorePermit,
+) {
+    let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(answer(app, req).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(client), service);
+    let _ = watcher.watch(connection).await;
+}
+
+/// One request's answer, logged and counted; a request the component could not run is answered
+/// "not now" in the status the route's source retries (HighLevel: 429).
+async fn answer(
+    app: Arc<App>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<HyperOutgoingBody> {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let (answer, events) = match app.clone().handle(req).await {
+        Ok(answered) => answered,
+        Err(e) => {
+            tracing::error!(target: "tombstone::host", error = %format!("{e:#}"), "request failed");
+            let mut answer = tombstone_edge::not_now(&path);
+            tombstone_edge::summarize(&path, &mut answer);
+            let events = std::mem::take(&mut answer.events);
+            (edge_response(answer), events)
+        }
+    };
+    telemetry::answered(
+        app.metrics.as_deref(),
+        &method,
+        answer.status().as_u16(),
+        events,
+        started.elapsed(),
+    );
+    answer
 }
 
 /// The first wait after a failed `accept`, and the longest.
