@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds what `tombstone` needs and runs it with the given arguments; with none, starts the
 # ingestion server (`tombstone serve`) on 127.0.0.1:3000 with its embedded SQLite key-value store
-# in .tombstone/. Whatever is already built is reused (scripts/test.sh builds the same artifacts
-# in the same profiles, and the reverse).
+# in .tombstone/. Whatever is already built is reused: the components are the very artifacts
+# scripts/test.sh builds (docs/building.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown wasm32-wasip2 >/dev/null 2>&1 || true

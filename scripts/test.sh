@@ -44,21 +44,16 @@ if [ -n "$spin_cli" ] && [ -x "$spin_cli" ]; then
 else
   echo "real Spin: no Spin CLI found (set SPIN or put spin on PATH): the end-to-end suite runs on tombstone serve only"
 fi
-# In release, as scripts/run.sh builds the host: the tests run the binary a user runs, and one
-# build of every dependency serves both scripts. The crates with no tests of their own are left
-# out (the plugin, the web module and xtask: the tests exercise what they build), which also
-# keeps the features of the host's dependencies what `cargo build -p tombstone-host` resolves.
-cargo test --release --workspace --exclude tombstone-spin --exclude tombstone-plugin \
-  --exclude tombstone-web --exclude xtask --locked
+cargo test --workspace --exclude tombstone-spin --locked
 if [ -n "${SPIN:-}" ]; then
   # Each host's count, from the same run (a test that cannot reach Spin fails above).
-  cargo test --release --locked -p tombstone-host --test it -- --list 2>/dev/null |
+  cargo test --locked -p tombstone-host --test it -- --list 2>/dev/null |
     awk -F': ' '/: test$/ {n++; if ($1 ~ /::spin$/) s++; else if ($1 ~ /::serve$/) v++}
       END {printf "end-to-end suite: %d tests on tombstone serve, %d on real Spin\n", v, s}'
 fi
 
 step "the embedding example (host/harness/examples/convert.rs) converts a provider's own example"
-cargo run --quiet --release --locked -p tombstone-harness --example convert -- \
+cargo run --quiet --locked -p tombstone-harness --example convert -- \
   tests/conformance/payloads/mercoa/00-doc-example-verbatim.json acme-vet | grep -q '"source":"mercoa"'
 echo "ok"
 
@@ -72,7 +67,7 @@ step "the plugin in a second host: jco-transpiled, in Node, over the conformance
 
 step "the browser playground in headless Chromium, served by tombstone serve at /playground/"
 log=$(mktemp)
-target/release/tombstone serve --listen 127.0.0.1:0 --kv-memory --www www >"$log" 2>&1 &
+target/debug/tombstone serve --listen 127.0.0.1:0 --kv-memory --www www >"$log" 2>&1 &
 serve_pid=$!
 trap 'kill $serve_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done

@@ -8,7 +8,7 @@
 #           admin and canonical routes get the key (-H X-API-Key, and Schemathesis checks that
 #           a missing or wrong key is refused with 401), and a hook (hooks.py) signs each
 #           webhook as its provider would, so every generated payload is judged on its merits.
-# Needs target/release/tombstone and target/wasm/tombstone_spin.wasm (scripts/test.sh builds
+# Needs target/debug/tombstone and target/wasm/tombstone_spin.wasm (scripts/test.sh builds
 # them); SCHEMATHESIS_MAX_EXAMPLES overrides the bound.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,7 +29,7 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 start() {
   local variable=$1 log=$2
   shift 2
-  target/release/tombstone serve --listen 127.0.0.1:0 --kv-memory "$@" >"$log" 2>&1 &
+  target/debug/tombstone serve --listen 127.0.0.1:0 --kv-memory "$@" >"$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
   local url

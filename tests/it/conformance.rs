@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use tombstone_core::ProblemKind;
 use tombstone_tests::{check, conformance_dir, load_cases, run_native, Case};
 
-/// `TOMBSTONE_BLESS=1 cargo test --release -p tombstone-tests --test it conformance` rewrites every case's
+/// `TOMBSTONE_BLESS=1 cargo test -p tombstone-tests --test it conformance` rewrites every case's
 /// `expect` (the last field of a case file) with the current output, for review in the diff.
 fn bless(case: &Case, output: &str) {
     let path = conformance_dir()
