@@ -23,14 +23,18 @@ trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
 sed 's/"in_26e7b5d3-a739-4b23-9ad9-6aaa085f47a9"/"INVOICE_ID"/' \
   tests/conformance/payloads/mercoa/00-doc-example-verbatim.json >"$dir/mercoa.json"
 
-start() { # name, binary: a server on its own store; prints its base URL
+start() { # name, binary: a server on its own store (not in a subshell, so its pid is kept)
   "$2" serve --listen 127.0.0.1:0 --component "$component" --kv "$dir/$1.sqlite" >"$dir/$1.log" 2>&1 &
   pids+=($!)
+}
+url() { # name: the base URL the server printed once it listens
   for _ in $(seq 600); do grep -q "listening on" "$dir/$1.log" && break; sleep 0.1; done
   sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$dir/$1.log"
 }
-before_url=$(start before "$before")
-after_url=$(start after "$after")
+start before "$before"
+start after "$after"
+before_url=$(url before)
+after_url=$(url after)
 [ -n "$before_url" ] && [ -n "$after_url" ] || { cat "$dir"/*.log >&2; exit 1; }
 
 round() { # url, prefix: "req/s p99"
