@@ -14,6 +14,8 @@ step "lint (clippy, warnings are errors)"
 # shared library): it is linted there, and everything else natively.
 cargo clippy --workspace --exclude tombstone-spin --all-targets --locked -- -D warnings
 cargo clippy -p tombstone-spin --target wasm32-wasip2 --locked -- -D warnings
+# The Extism plugin's exports and the Workers module's ABI exist only on wasm32.
+cargo clippy -p tombstone-extism -p tombstone-workers --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "the core and the plugin compile for both wasm targets"
 cargo check -p tombstone-core -p tombstone-plugin --locked --target wasm32-unknown-unknown
@@ -30,13 +32,16 @@ done
 step "an independent oracle (Python, from the contract, docs/contract.md) agrees with every expectation of the table"
 python3 tests/conformance/check_table.py
 
-step "build the wasm artifacts once (release): the plugin, the Spin component, the web module"
+step "build the wasm artifacts once (release): the plugin, the Spin component, the Extism plugin, the Workers module, the web module"
 cargo run --release --locked -p xtask -- all
 scripts/web.sh
+# wrangler (workerd inside) from npm, with the committed lock: the end-to-end suite runs on it.
+(cd workers && npm ci --no-audit --no-fund --loglevel=error)
 
-step "tests: unit, property, conformance table (native, CLI, wasmtime), the Spin app end to end over HTTP on tombstone serve and on real Spin"
-# The end-to-end suite runs each test on both hosts: `tombstone serve`, and `spin up` with the
-# project's spin.toml unchanged when a Spin CLI is found (SPIN, or spin on PATH).
+step "tests: unit, property, conformance table (native, CLI, wasmtime), the service end to end over HTTP on tombstone serve, real Spin and workerd"
+# The end-to-end suite runs each test on `tombstone serve`, on `spin up` with the project's
+# spin.toml unchanged when a Spin CLI is found (SPIN, or spin on PATH), and the tests that fit
+# Workers on `wrangler dev` (workerd) with workers/wrangler.toml unchanged.
 spin_cli=${SPIN:-$(command -v spin || true)}
 if [ -n "$spin_cli" ] && [ -x "$spin_cli" ]; then
   echo "real Spin: $("$spin_cli" --version) ($spin_cli): the end-to-end suite runs on it too"
@@ -48,8 +53,8 @@ cargo test --workspace --exclude tombstone-spin --locked
 if [ -n "${SPIN:-}" ]; then
   # Each host's count, from the same run (a test that cannot reach Spin fails above).
   cargo test --locked -p tombstone-host --test it -- --list 2>/dev/null |
-    awk -F': ' '/: test$/ {n++; if ($1 ~ /::spin$/) s++; else if ($1 ~ /::serve$/) v++}
-      END {printf "end-to-end suite: %d tests on tombstone serve, %d on real Spin\n", v, s}'
+    awk -F': ' '/: test$/ {n++; if ($1 ~ /::spin$/) s++; else if ($1 ~ /::serve$/) v++; else if ($1 ~ /::workers$/) w++}
+      END {printf "end-to-end suite: %d tests on tombstone serve, %d on real Spin, %d on workerd (Cloudflare Workers)\n", v, s, w}'
 fi
 
 step "the embedding example (host/harness/examples/convert.rs) converts a provider's own example"
@@ -60,10 +65,11 @@ echo "ok"
 step "the HTTP API against openapi.json: openapi-spec-validator, then Schemathesis on tombstone serve (open, and signed)"
 tests/api/run.sh
 
-step "the plugin in a second host: jco-transpiled, in Node, over the conformance table"
-# `npm install` with the committed lock, not `npm ci`: jco's dependencies declare optional
-# platform packages that were never published, which `npm ci` refuses.
-(cd tests/jco && npm install --no-audit --no-fund --loglevel=error && npm run --silent transpile && npm test)
+step "the embedding examples (examples/): Rust with wasmtime, Node with jco, Python with wasmtime, the browser module in headless Chromium, each over the whole conformance table"
+examples/run-all.sh
+
+step "the Extism plugin in Extism's Node and Python hosts, over the conformance table"
+tests/extism/run.sh
 
 step "the browser playground in headless Chromium, served by tombstone serve at /playground/"
 log=$(mktemp)

@@ -7,7 +7,11 @@
 //! the plugin's whole job
 //! done natively, the plugin on a warm instance and on a fresh instance per call (as Spin does
 //! per request), and the peer — ajv 8 (draft 2020-12, compiled once) validating the same schema,
-//! then the mapping, UUIDv5 and SHA-256, in Node (`tests/bench/ajv/`). The rounds interleave
+//! then the mapping, UUIDv5 and SHA-256, in Node (`tests/bench/ajv/`). Beside the component, the
+//! Extism build of the adapter (`target/wasm/tombstone_extism.wasm`) in Extism's JavaScript host
+//! SDK on Node (`tests/extism/node/bench.mjs`, a child process like the peer), on a warm plugin
+//! and on a fresh plugin per call; its input is the context and the payload's text as JSON, its
+//! output read as text, the whole call a host makes. The rounds interleave
 //! every row, so a noisy machine slows them alike. Every row, the peer's included, is timed in
 //! batches of consecutive calls lasting about 5 ms (the peer's garbage collections included); a row's figure is the mean per call of its
 //! fastest batch over all rounds (on a shared machine a slower batch is the neighbours, not the
@@ -110,6 +114,41 @@ fn peer(
         .expect("best_batch_ns_per_op")
 }
 
+/// The Extism plugin's `convert` in Node (`tests/extism/node/bench.mjs`) on `sample`, on a warm
+/// plugin or a fresh one per call (`mode`): its median call and the mean of its fastest batch of
+/// calls lasting about [`BATCH_NS`], over about `budget` (it times itself as [`measure`] does).
+fn extism(
+    dir: &Path,
+    module: &Path,
+    sample: &Path,
+    context: &str,
+    mode: &str,
+    budget: Duration,
+) -> Timing {
+    let out = Command::new("node")
+        .current_dir(dir)
+        .arg("bench.mjs")
+        .arg(module)
+        .arg(sample)
+        .arg(context)
+        .arg(mode)
+        .arg(budget.as_millis().to_string())
+        .arg(BATCH_NS.to_string())
+        .output()
+        .expect("node runs (scripts/bench.sh installs @extism/extism)");
+    assert!(
+        out.status.success(),
+        "the Extism bench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    let number = |name: &str| line[name].as_f64().unwrap_or_else(|| panic!("{name}"));
+    Timing {
+        p50: number("p50_ns"),
+        best: number("best_batch_ns_per_op"),
+    }
+}
+
 /// The median of the rounds' values.
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
@@ -157,10 +196,12 @@ const SLOW: usize = 3;
 const WHOLE_JOB: usize = 4;
 const WARM: usize = 5;
 const FRESH: usize = 6;
-const PEER: usize = 7;
+const EXTISM_WARM: usize = 7;
+const EXTISM_FRESH: usize = 8;
+const PEER: usize = 9;
 const _: () = assert!(PEER == ROWS.len() - 1, "one index per row, the peer's last");
 
-const ROWS: [&str; 8] = [
+const ROWS: [&str; 10] = [
     "serde_json → Value (parse only)",
     "native core `convert` (fast path)",
     "native core `convert`, source named (as the peer is; a provider's own route)",
@@ -168,6 +209,8 @@ const ROWS: [&str; 8] = [
     "native, the plugin's whole job (context + convert + JSON)",
     "plugin, warm instance",
     "plugin, fresh instance per call",
+    "Extism plugin in Node (@extism/extism), warm plugin",
+    "Extism plugin in Node (@extism/extism), fresh plugin per call",
     "peer: ajv + JS mapping in Node",
 ];
 
@@ -179,6 +222,11 @@ fn main() {
     assert!(
         peer_dir.join("node_modules/ajv").exists(),
         "the peer is not installed: run scripts/bench.sh (or `npm ci` in tests/bench/ajv)"
+    );
+    let extism_dir = repo.join("tests/extism/node");
+    assert!(
+        extism_dir.join("node_modules/@extism/extism").exists(),
+        "Extism's Node SDK is not installed: run scripts/bench.sh (or `npm ci` in tests/extism/node)"
     );
     let env_number = |name: &str, default: u64| {
         std::env::var(name)
@@ -203,6 +251,24 @@ fn main() {
     gz.write_all(&component).unwrap();
     let gzipped = gz.finish().unwrap().len();
     let plugin = Plugin::from_bytes(&component).unwrap();
+    // The Extism module sits beside the component (`cargo run --release -p xtask -- extism`).
+    let extism_module = component_path.with_file_name("tombstone_extism.wasm");
+    let extism_bytes = std::fs::read(&extism_module).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build it with `cargo run --release -p xtask -- extism`",
+            extism_module.display()
+        )
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&extism_bytes).unwrap();
+    let extism_gzipped = gz.finish().unwrap().len();
+    // The same context as the Extism plugin's JSON input.
+    let extism_context = serde_json::json!({
+        "organization_id": context.organization_id,
+        "clinic_id": context.clinic_id,
+        "received_at": context.received_at,
+    })
+    .to_string();
 
     // timings[payload][row][round]
     let mut timings: Vec<Vec<Vec<Timing>>> = vec![vec![Vec::new(); ROWS.len()]; PAYLOADS.len()];
@@ -254,6 +320,16 @@ fn main() {
                         .unwrap(),
                 );
             }));
+            for (row, mode) in [(EXTISM_WARM, "warm"), (EXTISM_FRESH, "fresh")] {
+                rows[row].push(extism(
+                    &extism_dir,
+                    &extism_module,
+                    &sample,
+                    &extism_context,
+                    mode,
+                    budget,
+                ));
+            }
             // About `budget` of the peer's own loop, after its warm-up.
             let guess = rows[NATIVE].last().unwrap().best * 3.0;
             let iterations = (budget.as_secs_f64() * 1e9 / guess).clamp(2_000.0, 200_000.0);
@@ -355,6 +431,12 @@ fn main() {
         instantiate.p50 / 1e3,
         trivial.p50 / 1e3,
         trivial.best / 1e3
+    );
+    println!(
+        "Extism module: {} ({} bytes, {} gzipped)",
+        extism_module.display(),
+        extism_bytes.len(),
+        extism_gzipped
     );
 }
 

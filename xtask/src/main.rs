@@ -5,7 +5,13 @@
 //!   `target/wasm/tombstone_adapter.wasm`.
 //! - `cargo run --release -p xtask -- spin`: builds the Spin component (`tombstone-spin`,
 //!   `wasm32-wasip2`, profile `wasm`) and copies it to `target/wasm/tombstone_spin.wasm`.
-//! - `cargo run --release -p xtask -- all`: both.
+//! - `cargo run --release -p xtask -- extism`: builds the Extism plugin (`tombstone-extism`,
+//!   `wasm32-unknown-unknown`, profile `wasm`) and copies the module to
+//!   `target/wasm/tombstone_extism.wasm`.
+//! - `cargo run --release -p xtask -- workers`: builds the Cloudflare Workers module
+//!   (`tombstone-workers`, `wasm32-unknown-unknown`, profile `wasm`) and copies it to
+//!   `workers/build/tombstone_workers.wasm`, where `workers/wrangler.toml`'s shell imports it.
+//! - `cargo run --release -p xtask -- all`: all four.
 //! - `cargo run --release -p xtask -- plugin-wit`: prints the plugin component's WIT.
 
 use std::io::Write;
@@ -19,9 +25,14 @@ fn main() -> anyhow::Result<()> {
     match task.as_str() {
         "plugin" => build_plugin(),
         "spin" => build_spin(),
-        "all" => build_plugin().and_then(|()| build_spin()),
+        "extism" => build_extism(),
+        "workers" => build_workers(),
+        "all" => build_plugin()
+            .and_then(|()| build_spin())
+            .and_then(|()| build_extism())
+            .and_then(|()| build_workers()),
         "plugin-wit" => print_plugin_wit(),
-        _ => bail!("usage: cargo run --release -p xtask -- plugin | spin | all | plugin-wit"),
+        _ => bail!("usage: cargo run --release -p xtask -- plugin | spin | extism | workers | all | plugin-wit"),
     }
 }
 
@@ -91,6 +102,32 @@ fn build_spin() -> anyhow::Result<()> {
     std::fs::create_dir_all(out.parent().expect("has a parent"))?;
     std::fs::write(&out, &component)?;
     report(&out, &component)
+}
+
+/// The Extism plugin: a plain core module (Extism loads modules, not components), copied to
+/// `target/wasm/tombstone_extism.wasm`.
+fn build_extism() -> anyhow::Result<()> {
+    cargo_build_wasm("tombstone-extism", "wasm32-unknown-unknown")?;
+    let built = target_dir().join("wasm32-unknown-unknown/wasm/tombstone_extism.wasm");
+    let module =
+        std::fs::read(&built).with_context(|| format!("cannot read {}", built.display()))?;
+    let out = target_dir().join("wasm").join("tombstone_extism.wasm");
+    std::fs::create_dir_all(out.parent().expect("has a parent"))?;
+    std::fs::write(&out, &module)?;
+    report(&out, &module)
+}
+
+/// The Workers module: a plain core module, which `workers/src/index.mjs` imports from
+/// `workers/build/` (wrangler bundles it from there).
+fn build_workers() -> anyhow::Result<()> {
+    cargo_build_wasm("tombstone-workers", "wasm32-unknown-unknown")?;
+    let built = target_dir().join("wasm32-unknown-unknown/wasm/tombstone_workers.wasm");
+    let module =
+        std::fs::read(&built).with_context(|| format!("cannot read {}", built.display()))?;
+    let out = workspace_root().join("workers/build/tombstone_workers.wasm");
+    std::fs::create_dir_all(out.parent().expect("has a parent"))?;
+    std::fs::write(&out, &module)?;
+    report(&out, &module)
 }
 
 fn build_plugin() -> anyhow::Result<()> {

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use tombstone_core::signature::WebhookSecret;
 use tombstone_tests::{conformance_dir, load_cases};
 
-use crate::on_both_hosts;
 use crate::support::*;
+use crate::{on_both_hosts, on_every_host};
 
 fn every_shared_sample_through_its_webhook_route_becomes_the_tables_task(host: Host) {
     let (server, _) = start(host, "samples", &[]);
@@ -398,15 +398,16 @@ fn the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_nat
     assert!(stored_keys(&kv).is_empty(), "the dry run stores nothing");
 }
 
-on_both_hosts!(
+on_every_host!(
     every_shared_sample_through_its_webhook_route_becomes_the_tables_task,
     routes_duplicates_reuse_and_the_dry_run,
     fifty_concurrent_deliveries_of_one_key_schedule_exactly_once,
     a_killed_server_restarts_with_every_accepted_deletion,
     bad_inputs_get_problem_json_and_leave_no_state,
-    the_playground_is_served_at_its_own_path_as_in_spin_toml,
     the_conformance_table_through_the_spin_component_prints_the_same_bytes_as_native,
 );
+// The playground is Spin's static file server, which the Worker does not have.
+on_both_hosts!(the_playground_is_served_at_its_own_path_as_in_spin_toml);
 
 #[test]
 fn serve_refuses_a_spin_component_of_another_build_and_says_how_to_rebuild() {

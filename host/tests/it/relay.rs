@@ -305,7 +305,7 @@ fn every_shared_sample_is_relayed_as_the_tables_canonical_request(host: Host) {
     assert_eq!(stored_tasks(&upstream_kv).len(), relayed + 1);
 }
 
-crate::on_both_hosts!(every_shared_sample_is_relayed_as_the_tables_canonical_request);
+crate::on_every_host!(every_shared_sample_is_relayed_as_the_tables_canonical_request);
 
 #[test]
 fn an_upstream_killed_mid_run_loses_nothing_and_each_deletion_is_scheduled_exactly_once() {

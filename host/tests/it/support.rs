@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// Which host runs the Spin component: our own (`tombstone serve`) or real Spin (`spin up`
-/// with the project's `spin.toml` unchanged).
+/// Which host runs the service: our own (`tombstone serve`), real Spin (`spin up` with the
+/// project's `spin.toml` unchanged), or Cloudflare's workerd (`wrangler dev` with the project's
+/// `workers/wrangler.toml` unchanged, the Workers build of the same edge crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Host {
     /// `tombstone serve`.
     Serve,
     /// `spin up`.
     Spin,
+    /// `wrangler dev` (workerd, from npm).
+    Workers,
 }
 
 impl Host {
@@ -33,10 +36,24 @@ impl Host {
         })
     }
 
+    /// wrangler, as `workers/` installs it (`npm ci` there), beside the module it serves
+    /// (`workers/build/tombstone_workers.wasm`, from `cargo run -p xtask -- workers`); `None`
+    /// when either is missing.
+    pub fn wrangler() -> Option<PathBuf> {
+        let workers = project_root().join("workers");
+        let wrangler = workers.join("node_modules/.bin/wrangler");
+        (wrangler.is_file() && workers.join("build/tombstone_workers.wasm").is_file())
+            .then_some(wrangler)
+    }
+
     /// Whether this host can run here; says why not, in one line, when it cannot.
     pub fn available(self) -> bool {
         if self == Host::Spin && Host::spin_cli().is_none() {
             println!("real Spin: no Spin CLI found (SPIN or PATH); this test ran on tombstone serve only");
+            return false;
+        }
+        if self == Host::Workers && Host::wrangler().is_none() {
+            println!("workerd: workers/ is not built (scripts/test.sh builds it); this test did not run on Workers");
             return false;
         }
         true
@@ -48,6 +65,8 @@ impl Host {
         match self {
             Host::Serve => dir.join("kv.sqlite"),
             Host::Spin => dir.join("sqlite_key_value.db"),
+            // wrangler's state: the Durable Object's and the KV namespace's SQLite files.
+            Host::Workers => dir.join("workers-state"),
         }
     }
 }
@@ -142,7 +161,85 @@ impl Server {
                 Server::spawn(listen, &args)
             }
             Host::Spin => Server::spin_up(listen, store, vars),
+            Host::Workers => match store {
+                Store::Dir(dir) => Server::wrangler_dev(listen, dir, vars),
+                Store::RuntimeConfig(_) => panic!("Workers keeps its own state: no runtime config"),
+            },
         }
+    }
+
+    /// `wrangler dev` from `workers/` with its `wrangler.toml` unchanged: workerd on loopback,
+    /// offline, its state in `dir`, the variables in an env file (their values may hold `:`).
+    fn wrangler_dev(listen: &str, dir: &Path, vars: &[(&str, &str)]) -> Server {
+        use std::os::unix::process::CommandExt;
+        let wrangler = Host::wrangler().expect("workers/ built");
+        let port = match listen.rsplit_once(':') {
+            Some((_, "0")) | None => free_port(),
+            Some((_, port)) => port.parse().expect("a port"),
+        };
+        let mut env_file = format!("admin_api_keys=\"{ADMIN_KEY}\"\n");
+        for (name, value) in vars {
+            env_file.push_str(&format!("{name}=\"{value}\"\n"));
+        }
+        let env_path = dir.join("workers.env");
+        std::fs::write(&env_path, env_file).unwrap();
+        // workerd now and then fails to start when several start at once: up to three tries.
+        for attempt in 1..=3 {
+            let log = std::fs::File::create(dir.join("wrangler.log")).unwrap();
+            let child = Command::new(&wrangler)
+                .current_dir(project_root().join("workers"))
+                .args([
+                    "dev",
+                    "--local",
+                    "--ip",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                ])
+                .arg("--persist-to")
+                .arg(Host::Workers.kv_file(dir))
+                .arg("--env-file")
+                .arg(&env_path)
+                // Its own inspector port: two at once would both take 9229.
+                .args(["--inspector-port", &free_port().to_string()])
+                .args([
+                    "--show-interactive-dev-session=false",
+                    "--log-level",
+                    "info",
+                ])
+                .env("WRANGLER_SEND_METRICS", "false")
+                .env("CI", "1")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .process_group(0)
+                .spawn()
+                .expect("start wrangler dev");
+            let mut server = Server {
+                child,
+                addr: format!("127.0.0.1:{port}"),
+                host: Host::Workers,
+            };
+            let started = std::time::Instant::now();
+            loop {
+                if try_request(&server.addr, "GET", "/healthz", &[], b"").is_ok() {
+                    return server;
+                }
+                let log = || std::fs::read_to_string(dir.join("wrangler.log")).unwrap_or_default();
+                if server.child.try_wait().unwrap().is_some() {
+                    assert!(attempt < 3, "wrangler dev ended: {}", log());
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "wrangler dev did not answer on {} within a minute: {}",
+                    server.addr,
+                    log()
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        unreachable!("the third try returns or fails")
     }
 
     /// `spin up` from the project's root with its `spin.toml` unchanged, in a process group of
@@ -316,9 +413,9 @@ impl Server {
         self.kill_all();
     }
 
-    /// SIGKILL to the process, and to its process group when it has one (Spin's).
+    /// SIGKILL to the process, and to its process group when it has one (Spin's, wrangler's).
     fn kill_all(&mut self) {
-        if self.host == Host::Spin {
+        if self.host != Host::Serve {
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{}", self.child.id())])
                 .status();
@@ -389,8 +486,7 @@ pub fn try_request(
     stream.write_all(head.as_bytes())?;
     // The server may answer (413) before reading a large body; a reset then is fine.
     let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
+    let raw = read_answer(&mut stream, method)?;
     if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
@@ -398,6 +494,45 @@ pub fn try_request(
         ));
     }
     Ok(Reply::parse(&raw))
+}
+
+/// An answer, read to the end its framing gives (`Content-Length`, the last chunk) or to the
+/// connection's close. Not to the close alone: workerd keeps a connection open for seconds after
+/// its answer, whatever `Connection: close` says.
+fn read_answer(stream: &mut TcpStream, method: &str) -> std::io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut buffer = [0; 64 * 1024];
+    loop {
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(raw);
+        }
+        raw.extend_from_slice(&buffer[..n]);
+        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        let status = head.split(' ').nth(1).unwrap_or_default();
+        let header = |name: &str| {
+            head.split("\r\n")
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.trim() == name)
+                .map(|(_, v)| v.trim().to_owned())
+        };
+        let body = raw.len() - split - 4;
+        let complete = if method == "HEAD" || ["204", "304"].contains(&status) {
+            true
+        } else if header("transfer-encoding").as_deref() == Some("chunked") {
+            raw.ends_with(b"\r\n0\r\n\r\n") || (body == 5 && raw.ends_with(b"0\r\n\r\n"))
+        } else if let Some(length) = header("content-length").and_then(|l| l.parse().ok()) {
+            body >= length
+        } else {
+            false
+        };
+        if complete {
+            return Ok(raw);
+        }
+    }
 }
 
 /// The canonical deletion of `key` (organization acme-vet) to the server at `addr`.
@@ -555,12 +690,40 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Every key of the key-value file.
 pub fn stored_keys(kv: &Path) -> Vec<String> {
+    if kv.is_dir() {
+        return workers_keys(kv);
+    }
     let db = rusqlite::Connection::open(kv).unwrap();
     let mut statement = db
         .prepare("SELECT key FROM spin_key_value ORDER BY key")
         .unwrap();
     let keys = statement.query_map([], |row| row.get(0)).unwrap();
     keys.collect::<Result<_, _>>().unwrap()
+}
+
+/// Every key of wrangler's local state in `dir`: the Durable Object's storage (table `_cf_KV`)
+/// and the KV namespace's (table `_mf_entries`).
+fn workers_keys(dir: &Path) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "sqlite") {
+                let db = rusqlite::Connection::open(&path).unwrap();
+                for table in ["_cf_KV", "_mf_entries"] {
+                    if let Ok(mut statement) = db.prepare(&format!("SELECT key FROM {table}")) {
+                        let found = statement.query_map([], |row| row.get(0)).unwrap();
+                        keys.extend(found.map(Result::unwrap));
+                    }
+                }
+            }
+        }
+    }
+    keys.sort();
+    keys
 }
 
 /// The task records (`task/<id>`, not archived generations) of the key-value file.
@@ -724,23 +887,34 @@ pub fn assert_every_shared_sample_in(covered: &std::collections::BTreeSet<String
 #[macro_export]
 macro_rules! on_both_hosts {
     ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                use $crate::support::Host;
+        $( $crate::host_tests!($name; serve: Serve, spin: Spin); )+
+    };
+}
 
-                #[test]
-                fn serve() {
-                    super::$name(Host::Serve);
-                }
+/// Runs one end-to-end test on every host: as [`on_both_hosts!`], and `name::workers` on workerd
+/// (`wrangler dev`) when `workers/` is built (else that test says so in one line and passes).
+#[macro_export]
+macro_rules! on_every_host {
+    ($($name:ident),+ $(,)?) => {
+        $( $crate::host_tests!($name; serve: Serve, spin: Spin, workers: Workers); )+
+    };
+}
 
+/// The tests of one end-to-end test function, one per host.
+#[macro_export]
+macro_rules! host_tests {
+    ($name:ident; $($test:ident: $host:ident),+) => {
+        mod $name {
+            use $crate::support::Host;
+            $(
                 #[test]
-                fn spin() {
-                    if Host::Spin.available() {
-                        super::$name(Host::Spin);
+                fn $test() {
+                    if Host::$host.available() {
+                        super::$name(Host::$host);
                     }
                 }
-            }
-        )+
+            )+
+        }
     };
 }
 
@@ -757,7 +931,7 @@ pub fn wait_for(server: &Server, limit: Duration, mut done: impl FnMut() -> bool
             "not done within {limit:?} on {:?}",
             server.host
         );
-        if server.host == Host::Spin {
+        if server.host != Host::Serve {
             let _ = try_request(&server.addr, "GET", "/healthz", &[], b"");
         }
         std::thread::sleep(Duration::from_millis(200));
