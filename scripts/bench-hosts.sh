@@ -32,6 +32,7 @@ declare -A urls
 port=$(free_port)
 target/release/tombstone serve --listen "127.0.0.1:$port" --kv-memory >"$dir/serve.log" 2>&1 &
 pids+=($!)
+disown
 urls[serve]=http://127.0.0.1:$port
 hosts+=(serve)
 
@@ -40,24 +41,41 @@ port=$(free_port)
   --ip 127.0.0.1 --port "$port" --inspector-port "$(free_port)" --persist-to "$dir/workers" \
   --show-interactive-dev-session=false >"$dir/workers.log" 2>&1) &
 pids+=(-$!)
+disown
 urls[workers]=http://127.0.0.1:$port
 hosts+=(workers)
+
+# The floor under the Workers row: a Worker that answers a constant, under the same wrangler dev
+# (its local proxy and workerd's own request handling).
+mkdir -p "$dir/floor"
+printf 'export default { fetch() { return new Response("ok"); } };\n' >"$dir/floor/floor.mjs"
+printf 'name = "floor"\nmain = "floor.mjs"\ncompatibility_date = "2026-04-01"\n' >"$dir/floor/wrangler.toml"
+port=$(free_port)
+(cd "$dir/floor" && WRANGLER_SEND_METRICS=false CI=1 setsid "$OLDPWD/workers/node_modules/.bin/wrangler" dev \
+  --local --ip 127.0.0.1 --port "$port" --inspector-port "$(free_port)" \
+  --show-interactive-dev-session=false >"$dir/floor.log" 2>&1) &
+pids+=(-$!)
+disown
+urls[floor]=http://127.0.0.1:$port
+hosts+=(floor)
 
 spin=${SPIN:-$(command -v spin || true)}
 if [ -n "$spin" ]; then
   port=$(free_port)
   setsid "$spin" up --listen "127.0.0.1:$port" --state-dir "$dir/spin" >"$dir/spin.log" 2>&1 &
   pids+=(-$!)
+  disown
   urls[spin]=http://127.0.0.1:$port
   hosts+=(spin)
 else
   echo "real Spin: no Spin CLI found (set SPIN or put spin on PATH): its row is skipped"
 fi
 for host in "${hosts[@]}"; do wait_up "${urls[$host]}" "$dir/$host.log"; done
+answering=("${hosts[@]/floor/}")
 
 body=tests/conformance/payloads/mercoa/00-doc-example-verbatim.json
 path='/api/v1/convert?organization_id=acme-vet&received_at=2026-01-01T00:00:00Z'
-for host in "${hosts[@]}"; do
+for host in ${answering[@]}; do
   curl -s -X POST "${urls[$host]}$path" -H 'Content-Type: application/json' --data-binary @"$body" \
     >"$dir/$host.answer"
   cmp -s "$dir/serve.answer" "$dir/$host.answer" || { echo "$host answers other bytes than serve" >&2; exit 1; }
@@ -85,6 +103,7 @@ for host in "${hosts[@]}"; do
   case $host in
     serve) name="tombstone serve (release)" ;;
     workers) name="Workers (wrangler dev, workerd)" ;;
+    floor) name="  floor: a constant, same dev" ;;
     spin) name="real Spin ($("$spin" --version | awk '{print $2}'))" ;;
   esac
   printf '%-30s %11s µs %10s %13s×\n' "$name" "$p50" "$rps" "$(awk -v a="$p50" -v b="$base" 'BEGIN {printf "%.2f", a / b}')"

@@ -280,6 +280,11 @@ function instantiate() {
       return exports.body_limit(bytes.length);
     }),
     bodyTimeoutMs: guarded(() => exports.body_timeout_ms()),
+    usesStore: guarded((path) => {
+      const bytes = encoder.encode(path);
+      put(bytes);
+      return exports.uses_store(bytes.length) === 1;
+    }),
     afterResponse: guarded(() => afterResponse()),
   };
 }
@@ -348,10 +353,15 @@ export default {
     if (relayMode(env)) {
       return serve(request, env, new WorkersKv(env.TOMBSTONE_KV), (p) => ctx.waitUntil(p));
     }
-    // Store mode: every request in the one Durable Object, where each is scheduled exactly once.
-    // The body is read here, within its limits, and handed on whole (a stream the object stopped
+    // Store mode: every request whose route reads or writes the store goes to the one Durable
+    // Object, where each deletion is scheduled exactly once; the others are answered here. The
+    // body is read here, within its limits, and handed on whole (a stream the object stopped
     // reading part way would fail the request).
     const reader = takeInstance(env, null);
+    if (!reader.usesStore(new URL(request.url).pathname)) {
+      reader.release();
+      return serve(request, env, null, (p) => ctx.waitUntil(p));
+    }
     const read = await readRequest(request, reader).finally(() => reader.release());
     if (read instanceof Response) return read;
     const stub = env.TOMBSTONE_STORE.get(env.TOMBSTONE_STORE.idFromName('tombstone'));

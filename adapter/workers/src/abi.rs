@@ -6,6 +6,8 @@
 //!   the answer, a frame of a [`ResponseHead`] and the body, is at `output()`;
 //! - `refuse(len) -> out_len`: the input is a [`Refusal`] as JSON (a body the shell did not read);
 //! - `body_limit(len) -> bytes`: the input is a path; `body_timeout_ms() -> ms`;
+//! - `uses_store(len) -> 0 | 1`: the input is a path; whether its route reads or writes the store
+//!   (store mode sends only those to the Durable Object);
 //! - `after_response()` (promising): relay mode's dispatcher, once the response is complete;
 //! - `output() -> ptr`.
 //!
@@ -230,6 +232,14 @@ pub extern "C" fn body_limit(len: usize) -> usize {
     let input = INPUT.with_borrow_mut(std::mem::take);
     let path = String::from_utf8_lossy(&input[..len.min(input.len())]);
     tombstone_edge::body_limit(&path)
+}
+
+/// 1 when the route of the path in the input reads or writes the store, else 0.
+#[no_mangle]
+pub extern "C" fn uses_store(len: usize) -> u32 {
+    let input = INPUT.with_borrow_mut(std::mem::take);
+    let path = String::from_utf8_lossy(&input[..len.min(input.len())]);
+    u32::from(crate::wire::uses_store(&path))
 }
 
 /// How long a body may take to arrive (`body_timeout_ms`).

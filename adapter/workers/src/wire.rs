@@ -81,6 +81,17 @@ pub struct KeyPage {
     pub next: Option<String>,
 }
 
+/// Whether a path's route reads or writes the store. The others (the dry run, health, the
+/// schemas, the document, no route at all) answer from the request alone, so store mode answers
+/// them where they arrive instead of in the Durable Object.
+pub fn uses_store(path: &str) -> bool {
+    use tombstone_edge::routes::Route;
+    !matches!(
+        Route::parse(path),
+        None | Some(Route::Convert | Route::Health | Route::Schema { .. } | Route::OpenApi)
+    )
+}
+
 /// A frame of `head` and `body`.
 pub fn frame(head: &impl Serialize, body: &[u8]) -> Vec<u8> {
     let head = serde_json::to_vec(head).expect("heads always serialize");
@@ -115,6 +126,30 @@ mod tests {
             unframe::<ResponseHead>(&framed),
             Some((head, body.as_slice()))
         );
+    }
+
+    #[test]
+    fn only_the_routes_of_the_store_go_to_the_store() {
+        for path in [
+            "/api/v1/invoice-deletions",
+            "/api/v1/webhooks/mercoa/acme-vet",
+            "/api/v1/tasks/abc",
+            "/api/v1/deliveries",
+            "/api/v1/deliveries/dispatch",
+            "/api/v1/maintenance/expire",
+            "/readyz",
+        ] {
+            assert!(uses_store(path), "{path}");
+        }
+        for path in [
+            "/api/v1/convert",
+            "/healthz",
+            "/schemas/mercoa.json",
+            "/openapi.json",
+            "/nope",
+        ] {
+            assert!(!uses_store(path), "{path}");
+        }
     }
 
     #[test]
