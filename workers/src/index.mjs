@@ -7,7 +7,7 @@
 //   for the whole service), where a request's reads and writes run with no other request between
 //   them, so each deletion is scheduled exactly once (docs/workers.md says what holds where);
 // - sends relay mode's deliveries with fetch, and runs the dispatcher after the response
-//   (ctx.waitUntil), as Spin does once the response is complete;
+//   (ctx.waitUntil), as Spin does once the response is complete, and on a Cron Trigger;
 // - reads the configuration from the Worker's vars and secrets, named as the Spin variables.
 //
 // The module's ports are synchronous (Spin's are); Workers' I/O returns promises. The I/O imports
@@ -367,6 +367,14 @@ export default {
     const stub = env.TOMBSTONE_STORE.get(env.TOMBSTONE_STORE.idFromName('tombstone'));
     const { method, headers } = request;
     return stub.fetch(request.url, { method, headers, body: read.body.length > 0 ? read.body : null });
+  },
+
+  // The Cron Trigger (wrangler.toml): relay mode's dispatcher with no request to follow, so a
+  // queued delivery is re-driven when no traffic comes.
+  async scheduled(controller, env, ctx) {
+    if (!relayMode(env)) return;
+    const module = takeInstance(env, new WorkersKv(env.TOMBSTONE_KV));
+    ctx.waitUntil(module.afterResponse().finally(() => module.release()));
   },
 };
 

@@ -435,6 +435,37 @@ fn outage_then_recovery(host: Host) {
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
 
+#[test]
+fn on_workers_the_cron_trigger_delivers_a_queued_deletion_with_no_traffic() {
+    if !Host::Workers.available() {
+        return;
+    }
+    let (upstream, upstream_kv) = upstream("cron-upstream");
+    let gate = Gate::start(&upstream.addr, Mode::Refuse);
+    let dir = scratch_dir("cron-edge");
+    let vars = relay_vars(&gate.origin(), &[]);
+    let edge = launch_edge(Host::Workers, "127.0.0.1:0", Store::Dir(&dir), &vars);
+    let deletion = &deletions("cron")[0];
+    assert_eq!(deletion.send(&edge).json()["status"], "queued");
+    gate.set(Mode::Forward);
+    // No request comes: nothing is re-driven.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(upstream_tasks(&upstream_kv).is_empty());
+    // The Cron Trigger (wrangler's GET /__scheduled runs it; no request reaches the Worker).
+    let started = Instant::now();
+    while upstream_tasks(&upstream_kv).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never delivered"
+        );
+        let ran = try_request(&edge.addr, "GET", "/__scheduled", &[], b"").unwrap();
+        assert_eq!(ran.status, 200, "{ran:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let scheduled: usize = per_deletion(&gate).values().map(|c| c.1).sum();
+    assert_eq!(scheduled, 1);
+}
+
 fn a_killed_edge_restarts_with_every_queued_delivery(host: Host) {
     let (upstream, upstream_kv) = upstream(&format!("kill-upstream-{host:?}"));
     let gate = Gate::start(&upstream.addr, Mode::Refuse);
@@ -616,8 +647,8 @@ fn an_open_circuit_answers_without_waiting_for_the_upstream(host: Host) {
     );
 }
 
+crate::on_every_host!(outage_then_recovery);
 on_both_hosts!(
-    outage_then_recovery,
     a_killed_edge_restarts_with_every_queued_delivery,
     two_edges_on_redis_lose_nothing_when_one_is_killed,
     retry_after_410_and_verdicts_follow_the_rules,

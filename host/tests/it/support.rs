@@ -202,11 +202,9 @@ impl Server {
                 .arg(&env_path)
                 // Its own inspector port: two at once would both take 9229.
                 .args(["--inspector-port", &free_port().to_string()])
-                .args([
-                    "--show-interactive-dev-session=false",
-                    "--log-level",
-                    "info",
-                ])
+                // GET /__scheduled runs the Cron Trigger.
+                .args(["--test-scheduled", "--show-interactive-dev-session=false"])
+                .args(["--log-level", "info"])
                 .env("WRANGLER_SEND_METRICS", "false")
                 .env("CI", "1")
                 .stdin(Stdio::null())
