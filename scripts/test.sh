@@ -53,7 +53,7 @@ cargo test --workspace --exclude tombstone-spin --locked
 if [ -n "${SPIN:-}" ]; then
   # Each host's count, from the same run (a test that cannot reach Spin fails above).
   cargo test --locked -p tombstone-host --test it -- --list 2>/dev/null |
-    awk -F': ' '/: test$/ {n++; if ($1 ~ /::spin$/) s++; else if ($1 ~ /::serve$/) v++; else if ($1 ~ /::workers$/) w++}
+    awk -F': ' '/: test$/ {n++; if ($1 ~ /::spin$/) s++; else if ($1 ~ /::serve$/) v++; else if ($1 ~ /::workers$|::on_workers_/) w++}
       END {printf "end-to-end suite: %d tests on tombstone serve, %d on real Spin, %d on workerd (Cloudflare Workers)\n", v, s, w}'
 fi
 
